@@ -1,0 +1,49 @@
+"""Configuration validation against the JSON schema, filling in documented defaults."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import yaml
+from jsonschema import Draft202012Validator, validators
+
+
+class ConfigError(ValueError):
+    pass
+
+
+def _with_defaults(validator_class):
+    validate_properties = validator_class.VALIDATORS["properties"]
+
+    def set_defaults(validator, properties, instance, schema):
+        if isinstance(instance, dict):
+            for key, subschema in properties.items():
+                if "default" in subschema:
+                    instance.setdefault(key, copy.deepcopy(subschema["default"]))
+        yield from validate_properties(validator, properties, instance, schema)
+
+    return validators.extend(validator_class, {"properties": set_defaults})
+
+
+_Validator = _with_defaults(Draft202012Validator)
+
+
+def load_schema(path) -> dict:
+    return yaml.safe_load(Path(path).read_text())
+
+
+def validate_config(config: dict, schema_path) -> dict:
+    """Fill defaults into ``config`` in place and validate it.
+
+    Raises ``ConfigError`` listing every problem with the dotted key it concerns.
+    """
+    validator = _Validator(load_schema(schema_path))
+    errors = sorted(validator.iter_errors(config), key=lambda e: list(map(str, e.absolute_path)))
+    if errors:
+        lines = []
+        for error in errors:
+            key = ".".join(map(str, error.absolute_path)) or "(top level)"
+            lines.append(f"config key {key}: {error.message}")
+        raise ConfigError("invalid configuration:\n  " + "\n  ".join(lines))
+    return config

@@ -1,0 +1,122 @@
+"""Labeled Faces in the Wild: fetch, verify, extract safely, keep people with enough images.
+
+The archive is the official deep-funneled ``lfw-deepfunneled.tgz`` whose members are
+``lfw-deepfunneled/NAME/NAME_000N.jpg``. It is read from a local path when that exists,
+otherwise downloaded from a configured URL; either way it must match the configured sha256.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import shutil
+import tarfile
+import urllib.request
+from collections import Counter
+from pathlib import Path, PurePosixPath
+
+import pandas as pd
+
+from occlusion_fr.io import atomic_path, write_csv
+
+log = logging.getLogger(__name__)
+
+_MEMBER = re.compile(r"^[^/]+/(?P<identity>[^/]+)/(?P=identity)_\d{4}\.jpg$")
+
+
+class UnsafeArchiveError(ValueError):
+    """An archive member would escape the target folder or is not a plain file/folder."""
+
+
+class ChecksumError(ValueError):
+    pass
+
+
+def sha256_of(path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def fetch_archive(path: str | None, url: str | None, sha256: str, download_to) -> Path:
+    """Return a verified local archive: ``path`` if it exists, else a download of ``url``."""
+    if path and Path(path).is_file():
+        source = Path(path)
+    elif url:
+        source = Path(download_to)
+        if not source.is_file() or sha256_of(source) != sha256:
+            log.info("downloading %s to %s", url, source)
+            with atomic_path(source) as tmp, urllib.request.urlopen(url) as response, open(tmp, "wb") as out:
+                shutil.copyfileobj(response, out)
+    else:
+        raise FileNotFoundError(
+            f"LFW archive not found at datasets.lfw.archive={path!r} and no datasets.lfw.url is set"
+        )
+    actual = sha256_of(source)
+    if actual != sha256:
+        raise ChecksumError(f"{source}: sha256 {actual} does not match datasets.lfw.sha256 {sha256}")
+    return source
+
+
+def check_member(member: tarfile.TarInfo) -> None:
+    """Refuse absolute paths, ``..`` components, links and special files, naming the member."""
+    name = member.name
+    parts = PurePosixPath(name).parts
+    if name.startswith("/") or PurePosixPath(name).is_absolute() or re.match(r"^[A-Za-z]:", name):
+        raise UnsafeArchiveError(f"archive member {name!r} has an absolute path")
+    if ".." in parts:
+        raise UnsafeArchiveError(f"archive member {name!r} has a '..' component")
+    if member.issym() or member.islnk():
+        raise UnsafeArchiveError(f"archive member {name!r} is a link")
+    if not (member.isfile() or member.isdir()):
+        raise UnsafeArchiveError(f"archive member {name!r} is a special file")
+
+
+def extract_people(archive, out_dir, min_images: int) -> pd.DataFrame:
+    """Extract the images of people with at least ``min_images`` images.
+
+    Every member is checked (:func:`check_member`) before anything is written. Returns an
+    index with columns image (path relative to ``out_dir``) and identity. Members that do not
+    follow the LFW naming are listed in the log and ignored.
+    """
+    out_dir = Path(out_dir)
+    with tarfile.open(archive, "r:*") as tar:
+        members = tar.getmembers()
+        for member in members:
+            check_member(member)
+        images, unexpected = {}, []
+        for member in members:
+            if not member.isfile():
+                continue
+            match = _MEMBER.match(member.name)
+            if match:
+                images[member.name] = match["identity"]
+            else:
+                unexpected.append(member.name)
+        if unexpected:
+            log.warning("ignored %d archive members outside the LFW layout, e.g. %s", len(unexpected), unexpected[:3])
+        counts = Counter(images.values())
+        keep = {name: ident for name, ident in images.items() if counts[ident] >= min_images}
+        rows = []
+        for member in members:
+            if member.name not in keep:
+                continue
+            identity = keep[member.name]
+            rel = f"{identity}/{PurePosixPath(member.name).name}"
+            with atomic_path(out_dir / rel) as tmp, tar.extractfile(member) as src, open(tmp, "wb") as dst:
+                shutil.copyfileobj(src, dst)
+            rows.append({"image": rel, "identity": identity})
+    index = pd.DataFrame(rows, columns=["image", "identity"]).sort_values("image", ignore_index=True)
+    log.info("kept %d images of %d people with >= %d images (of %d images, %d people)",
+             len(index), index["identity"].nunique(), min_images, len(images), len(counts))
+    return index
+
+
+def prepare_lfw(archive_path, url, sha256, download_to, out_dir, index_csv, min_images: int) -> pd.DataFrame:
+    archive = fetch_archive(archive_path, url, sha256, download_to)
+    index = extract_people(archive, out_dir, min_images)
+    write_csv(index_csv, index)
+    return index

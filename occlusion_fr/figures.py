@@ -1,0 +1,55 @@
+"""Figures of the data stage: landmark spread (paper Fig. 3) and layouts over a crop (Fig. 4)."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from occlusion_fr import LANDMARK_NAMES  # noqa: E402
+from occlusion_fr.landmarks import landmark_points, landmarks_from_table  # noqa: E402
+
+
+def landmark_distance_histograms(train: pd.DataFrame, title: str):
+    """One histogram per landmark of its distance (crop pixels) from its mean position."""
+    fig, axes = plt.subplots(1, len(LANDMARK_NAMES), figsize=(3.2 * len(LANDMARK_NAMES), 2.8), sharey=True)
+    for ax, name in zip(axes, LANDMARK_NAMES):
+        points = landmark_points(train, name)
+        distance = np.linalg.norm(points - points.mean(0), axis=1)
+        ax.hist(distance, bins=30, color="steelblue")
+        ax.set_title(f"{name}\nmedian {np.median(distance):.1f} px")
+        ax.set_xlabel("distance from mean (px)")
+    axes[0].set_ylabel("images")
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def typical_image(train: pd.DataFrame) -> int:
+    """Row position of the training image whose landmarks are nearest the mean landmarks."""
+    points = landmarks_from_table(train)
+    return int(np.argmin(np.linalg.norm(points - points.mean(0), axis=(1, 2))))
+
+
+def layout_over_crop(layout: dict, crop_rgb: np.ndarray, landmarks: np.ndarray, title: str):
+    """Draw every region of a layout over a crop, with the crop's landmarks."""
+    fig, ax = plt.subplots(figsize=(3.2, 4.2))
+    ax.imshow(crop_rgb, extent=(0, crop_rgb.shape[1], crop_rgb.shape[0], 0))
+    colours = plt.cm.tab10(np.linspace(0, 1, 10))
+    for i, (region, info) in enumerate(layout["regions"].items()):
+        x0, y0, x1, y1 = info["box"]
+        colour = colours[i % 10]
+        ax.add_patch(plt.Rectangle((x0, y0), x1 - x0, y1 - y0, fill=True, alpha=0.18, color=colour))
+        ax.add_patch(plt.Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, lw=1.5, color=colour))
+        ax.text(x0 + 1, y0 + 4, region, color="white", fontsize=6, va="top",
+                bbox={"facecolor": colour, "alpha": 0.7, "pad": 1, "lw": 0})
+    ax.scatter(landmarks[:, 0], landmarks[:, 1], s=10, c="lime", edgecolors="black", linewidths=0.5)
+    ax.set_xlim(0, crop_rgb.shape[1])
+    ax.set_ylim(crop_rgb.shape[0], 0)
+    ax.set_title(title, fontsize=9)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    return fig

@@ -1,0 +1,44 @@
+# Raw images and an index (image, identity[, ground truth]) per dataset.
+
+
+rule synthetic_dataset:
+    output:
+        images=directory("results/synthetic/raw/images"),
+        index="results/synthetic/raw/index.csv",
+    params:
+        identities=config["datasets"]["synthetic"]["identities"],
+        images_per_identity=config["datasets"]["synthetic"]["images_per_identity"],
+        seed=config["seed"],
+    log:
+        "results/synthetic/logs/synthetic_dataset.log",
+    benchmark:
+        "results/synthetic/benchmarks/synthetic_dataset.tsv"
+    script:
+        "../workflow_scripts/synthetic_dataset.py"
+
+
+def lfw_archive_input(wildcards):
+    """The local archive when it exists (so a changed file reruns extraction); otherwise
+    nothing, and the script downloads from datasets.lfw.url."""
+    archive = config["datasets"]["lfw"]["archive"]
+    return [archive] if archive and Path(archive).is_file() else []
+
+
+rule lfw_dataset:
+    input:
+        archive=lfw_archive_input,
+    output:
+        images=directory("results/lfw/raw/images"),
+        index="results/lfw/raw/index.csv",
+    params:
+        archive=config["datasets"]["lfw"]["archive"],
+        url=config["datasets"]["lfw"]["url"],
+        sha256=config["datasets"]["lfw"]["sha256"],
+        min_images=config["datasets"]["lfw"]["min_images"],
+        download_to="results/lfw/downloads/lfw-deepfunneled.tgz",
+    log:
+        "results/lfw/logs/lfw_dataset.log",
+    benchmark:
+        "results/lfw/benchmarks/lfw_dataset.tsv"
+    script:
+        "../workflow_scripts/lfw_dataset.py"

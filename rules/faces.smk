@@ -1,0 +1,41 @@
+# Detection, 128x96 crops with landmarks, and the stratified split.
+
+
+rule detect_faces:
+    input:
+        index=results("{dataset}", "raw/index.csv"),
+        images=results("{dataset}", "raw/images"),
+    output:
+        crops=directory(results("{dataset}", "faces/crops")),
+        faces=results("{dataset}", "faces/faces.csv"),
+        failures=results("{dataset}", "faces/failures.csv"),
+    params:
+        detector=lambda wc: config["datasets"][wc.dataset]["detector"],
+        margin=config["detection"]["margin"],
+        batch_size=config["detection"]["batch_size"],
+        min_face_size=config["detection"]["min_face_size"],
+        thresholds=config["detection"]["thresholds"],
+    threads: workflow.cores
+    log:
+        results("{dataset}", "logs/detect_faces.log"),
+    benchmark:
+        results("{dataset}", "benchmarks/detect_faces.tsv")
+    script:
+        "../workflow_scripts/detect_faces.py"
+
+
+rule split:
+    input:
+        faces=results("{dataset}", "faces/faces.csv"),
+    output:
+        table=results("{dataset}", "split.csv"),
+        summary=results("{dataset}", "split_summary.json"),
+    params:
+        fractions=config["split"],
+        seed=config["seed"],
+    log:
+        results("{dataset}", "logs/split.log"),
+    benchmark:
+        results("{dataset}", "benchmarks/split.tsv")
+    script:
+        "../workflow_scripts/split.py"
