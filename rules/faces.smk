@@ -15,7 +15,7 @@ rule detect_faces:
         batch_size=config["detection"]["batch_size"],
         min_face_size=config["detection"]["min_face_size"],
         thresholds=config["detection"]["thresholds"],
-    threads: workflow.cores
+    threads: 4  # capped at --cores on a workstation
     log:
         results("{dataset}", "logs/detect_faces.log"),
     benchmark:

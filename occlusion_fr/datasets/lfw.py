@@ -17,6 +17,7 @@ from collections import Counter
 from pathlib import Path, PurePosixPath
 
 import pandas as pd
+from tqdm import tqdm
 
 from occlusion_fr.io import atomic_path, write_csv
 
@@ -75,33 +76,39 @@ def check_member(member: tarfile.TarInfo) -> None:
         raise UnsafeArchiveError(f"archive member {name!r} is a special file")
 
 
+def select_people(names, min_images: int) -> tuple[dict[str, str], list[str]]:
+    """Pick the LFW image members of people with at least ``min_images`` images.
+
+    Returns ({member name: identity}, names of files outside the LFW layout).
+    """
+    images, unexpected = {}, []
+    for name in names:
+        match = _MEMBER.match(name)
+        if match:
+            images[name] = match["identity"]
+        else:
+            unexpected.append(name)
+    counts = Counter(images.values())
+    return {name: ident for name, ident in images.items() if counts[ident] >= min_images}, unexpected
+
+
 def extract_people(archive, out_dir, min_images: int) -> pd.DataFrame:
     """Extract the images of people with at least ``min_images`` images.
 
     Every member is checked (:func:`check_member`) before anything is written. Returns an
-    index with columns image (path relative to ``out_dir``) and identity. Members that do not
-    follow the LFW naming are listed in the log and ignored.
+    index with columns image (path relative to ``out_dir``) and identity. Files that do not
+    follow the LFW naming are reported in the log and not extracted.
     """
     out_dir = Path(out_dir)
     with tarfile.open(archive, "r:*") as tar:
         members = tar.getmembers()
         for member in members:
             check_member(member)
-        images, unexpected = {}, []
-        for member in members:
-            if not member.isfile():
-                continue
-            match = _MEMBER.match(member.name)
-            if match:
-                images[member.name] = match["identity"]
-            else:
-                unexpected.append(member.name)
+        keep, unexpected = select_people([m.name for m in members if m.isfile()], min_images)
         if unexpected:
-            log.warning("ignored %d archive members outside the LFW layout, e.g. %s", len(unexpected), unexpected[:3])
-        counts = Counter(images.values())
-        keep = {name: ident for name, ident in images.items() if counts[ident] >= min_images}
+            log.warning("ignored %d archive files outside the LFW layout, e.g. %s", len(unexpected), unexpected[:3])
         rows = []
-        for member in members:
+        for member in tqdm(members, desc="extract", unit="member"):
             if member.name not in keep:
                 continue
             identity = keep[member.name]
@@ -110,8 +117,8 @@ def extract_people(archive, out_dir, min_images: int) -> pd.DataFrame:
                 shutil.copyfileobj(src, dst)
             rows.append({"image": rel, "identity": identity})
     index = pd.DataFrame(rows, columns=["image", "identity"]).sort_values("image", ignore_index=True)
-    log.info("kept %d images of %d people with >= %d images (of %d images, %d people)",
-             len(index), index["identity"].nunique(), min_images, len(images), len(counts))
+    log.info("kept %d images of %d people with >= %d images (archive: %d files)",
+             len(index), index["identity"].nunique(), min_images, sum(m.isfile() for m in members))
     return index
 
 

@@ -1,0 +1,68 @@
+import copy
+
+import pytest
+import yaml
+
+from occlusion_fr.config import ConfigError, load_schema, validate_config
+
+from conftest import REPO, SCHEMA, SnakemakeFailed, snakemake, write_config
+
+
+def walk_properties(schema, path=""):
+    """Yield (dotted key, subschema) for every named property in the schema and its $defs."""
+    for key, sub in schema.get("properties", {}).items():
+        yield f"{path}{key}", sub
+        yield from walk_properties(sub, f"{path}{key}.")
+    for i, branch in enumerate(schema.get("oneOf", [])):
+        yield from walk_properties(branch, path)
+    for name, sub in schema.get("$defs", {}).items():
+        yield from walk_properties(sub, f"$defs.{name}.")
+
+
+def test_every_key_has_a_description():
+    keys = list(walk_properties(load_schema(SCHEMA)))
+    assert len(keys) > 30
+    assert [k for k, sub in keys if not sub.get("description") and "$ref" not in sub] == []
+
+
+def test_every_top_level_setting_has_a_default():
+    """Everything except the structure inside a layout (alternatives, which a default would pick)."""
+    missing = [k for k, sub in walk_properties(load_schema(SCHEMA))
+               if not k.startswith("$defs.") and "default" not in sub]
+    assert missing == []
+
+
+def test_empty_config_gets_the_documented_defaults():
+    config = validate_config({}, SCHEMA)
+    assert config["dataset"] == "synthetic"
+    assert config["split"] == {"train": 0.7, "val": 0.15, "test": 0.15}
+    assert set(config["layouts"]) == {"grid3x3", "lm1", "lm2"}
+    assert config["layouts"]["lm2"]["percentile"] == 30
+
+
+def test_repository_config_is_valid():
+    validate_config(yaml.safe_load((REPO / "config.yaml").read_text()), SCHEMA)
+
+
+@pytest.mark.parametrize("change, named", [
+    (lambda c: c.update(datasett="lfw"), "'datasett' was unexpected"),
+    (lambda c: c["split"].update(train=1.5), "config key split.train"),
+    (lambda c: c["datasets"]["lfw"].update(sha256="abc"), "config key datasets.lfw.sha256"),
+    (lambda c: c["layouts"]["lm2"]["regions"]["eyes"]["top"].update(sigmas="three"),
+     "config key layouts.lm2.regions.eyes.top"),
+    (lambda c: c["layouts"]["lm1"]["regions"]["nose"]["centre"].update(landmarks=["chin"]),
+     "config key layouts.lm1.regions.nose.centre.landmarks.0"),
+])
+def test_wrong_keys_and_values_are_named(change, named):
+    config = copy.deepcopy(yaml.safe_load((REPO / "config.yaml").read_text()))
+    change(config)
+    with pytest.raises(ConfigError, match=named.replace(".", r"\.").replace("(", r"\(")):
+        validate_config(config, SCHEMA)
+
+
+@pytest.mark.slow
+def test_dry_run_fails_naming_the_wrong_key(workdir):
+    bad = write_config(workdir / "bad.yaml", {"split": {"trian": 0.7}})
+    with pytest.raises(SnakemakeFailed) as failure:
+        snakemake(workdir, "-n", "--configfile", str(bad))
+    assert "config key split" in str(failure.value) and "'trian' was unexpected" in str(failure.value)

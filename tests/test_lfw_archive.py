@@ -1,0 +1,80 @@
+import io
+import tarfile
+
+import pytest
+
+from occlusion_fr.datasets.lfw import (ChecksumError, UnsafeArchiveError, extract_people, fetch_archive,
+                                       select_people, sha256_of)
+
+from conftest import SHARED_LFW, needs_lfw
+
+
+def make_tar(path, members):
+    """members: list of (TarInfo kwargs, bytes or None)."""
+    with tarfile.open(path, "w:gz") as tar:
+        for info_kwargs, data in members:
+            info = tarfile.TarInfo(info_kwargs.pop("name"))
+            for key, value in info_kwargs.items():
+                setattr(info, key, value)
+            if data is not None:
+                info.size = len(data)
+            tar.addfile(info, io.BytesIO(data) if data is not None else None)
+    return path
+
+
+@pytest.mark.parametrize("member, message", [
+    ({"name": "lfw-deepfunneled/../../evil.jpg"}, "'..' component"),
+    ({"name": "/etc/evil.jpg"}, "absolute path"),
+    ({"name": "lfw-deepfunneled/A/A_0002.jpg", "type": tarfile.SYMTYPE, "linkname": "/etc/passwd"}, "is a link"),
+    ({"name": "lfw-deepfunneled/A/A_0003.jpg", "type": tarfile.LNKTYPE, "linkname": "lfw-deepfunneled/A/A_0001.jpg"},
+     "is a link"),
+    ({"name": "lfw-deepfunneled/A/fifo", "type": tarfile.FIFOTYPE}, "special file"),
+])
+def test_unsafe_members_are_refused_by_name(tmp_path, member, message):
+    name = member["name"]
+    is_file = member.get("type", tarfile.REGTYPE) == tarfile.REGTYPE
+    archive = make_tar(tmp_path / "bad.tgz", [({"name": "lfw-deepfunneled/A/A_0001.jpg"}, b"x"),
+                                               (dict(member), b"y" if is_file else None)])
+    with pytest.raises(UnsafeArchiveError, match=message) as error:
+        extract_people(archive, tmp_path / "out", min_images=1)
+    assert name in str(error.value)
+    assert not (tmp_path / "out").exists(), "nothing may be written before every member is checked"
+    assert not (tmp_path / "evil.jpg").exists()
+
+
+def test_extract_keeps_people_with_enough_images(tmp_path):
+    members = [({"name": f"lfw-deepfunneled/Ann_Lee/Ann_Lee_{i:04d}.jpg"}, b"a%d" % i) for i in range(1, 4)]
+    members += [({"name": "lfw-deepfunneled/Bo_Xu/Bo_Xu_0001.jpg"}, b"b"), ({"name": "lfw-deepfunneled/README"}, b"r")]
+    archive = make_tar(tmp_path / "ok.tgz", members)
+    index = extract_people(archive, tmp_path / "out", min_images=3)
+    assert index["image"].tolist() == [f"Ann_Lee/Ann_Lee_{i:04d}.jpg" for i in range(1, 4)]
+    assert set(index["identity"]) == {"Ann_Lee"}
+    assert (tmp_path / "out" / "Ann_Lee" / "Ann_Lee_0002.jpg").read_bytes() == b"a2"
+    assert not (tmp_path / "out" / "Bo_Xu").exists()
+
+
+def test_fetch_checks_checksum_and_names_missing_source(tmp_path):
+    archive = tmp_path / "a.tgz"
+    archive.write_bytes(b"not really an archive")
+    assert fetch_archive(str(archive), None, sha256_of(archive), tmp_path / "dl.tgz") == archive
+    with pytest.raises(ChecksumError, match="datasets.lfw.sha256"):
+        fetch_archive(str(archive), None, "0" * 64, tmp_path / "dl.tgz")
+    with pytest.raises(FileNotFoundError, match="datasets.lfw.archive"):
+        fetch_archive(str(tmp_path / "missing.tgz"), None, "0" * 64, tmp_path / "dl.tgz")
+
+
+def test_fetch_downloads_from_url(tmp_path):
+    source = tmp_path / "remote.tgz"
+    source.write_bytes(b"archive bytes")
+    got = fetch_archive(str(tmp_path / "missing.tgz"), source.as_uri(), sha256_of(source), tmp_path / "dl" / "a.tgz")
+    assert got.read_bytes() == b"archive bytes"
+
+
+@needs_lfw
+def test_real_lfw_selection_gives_158_people_and_4324_images():
+    with tarfile.open(SHARED_LFW, "r:gz") as tar:
+        names = [m.name for m in tar if m.isfile()]
+    assert len(names) == 13233
+    keep, unexpected = select_people(names, min_images=10)
+    assert len(keep) == 4324 and len(set(keep.values())) == 158
+    assert unexpected == []

@@ -1,0 +1,69 @@
+"""The workflow itself: dry runs of the whole DAG and the data stage end to end on tiny data."""
+
+import json
+import re
+
+import pandas as pd
+import pytest
+
+from conftest import SHARED_LFW, needs_lfw, snakemake, write_config
+
+pytestmark = pytest.mark.slow
+TINY = {"datasets": {"synthetic": {"identities": 4, "images_per_identity": 5}}}
+
+
+def planned_jobs(output: str) -> dict[str, int]:
+    """Job counts from the 'Job stats' table that a dry run prints."""
+    table = output.split("Job stats:", 1)[1].split("total", 1)[0]
+    return {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.M)}
+
+
+def planned_wildcards(output: str, rule: str) -> list[str]:
+    return re.findall(rf"^rule {rule}:\n(?:    .*\n)*?    wildcards: (.*)$", output, re.M)
+
+
+def test_dry_run_of_the_whole_dag(workdir):
+    assert planned_jobs(snakemake(workdir, "-n")) == {"synthetic_dataset": 1, "detect_faces": 1, "split": 1,
+                                           "landmark_statistics": 1, "region_layout": 3, "coverage_report": 1,
+                                           "all": 1}
+
+
+@needs_lfw
+def test_dry_run_on_lfw(workdir):
+    config = write_config(workdir / "lfw.yaml", {"dataset": "lfw", "datasets": {"lfw": {"archive": str(SHARED_LFW)}}})
+    output = snakemake(workdir, "-n", "--configfile", str(config))
+    assert planned_jobs(output)["lfw_dataset"] == 1
+    assert "results/lfw/regions/lm2.json" in output
+
+
+def test_data_stage_end_to_end_then_incremental(workdir):
+    config = write_config(workdir / "tiny.yaml", TINY)
+    snakemake(workdir, "--cores", "2", "--configfile", str(config))
+    out = workdir / "results" / "synthetic"
+
+    split = pd.read_csv(out / "split.csv")
+    assert len(split) == 20 and (split.groupby("split")["identity"].nunique() == 4).all()
+    assert pd.read_csv(out / "faces" / "failures.csv").empty
+    for layout, regions in {"grid3x3": 9, "lm1": 4, "lm2": 5}.items():
+        data = json.loads((out / "regions" / f"{layout}.json").read_text())
+        assert len(data["regions"]) == regions
+        assert (out / "figures" / f"regions_{layout}.png").stat().st_size > 1000
+    coverage = pd.read_csv(out / "regions" / "coverage.csv")
+    assert set(coverage["layout"]) == {"lm1", "lm2"} and coverage["coverage"].between(0, 1).all()
+    assert "| lm2 | all |" in (out / "regions" / "coverage.md").read_text()
+    for rule in ("synthetic_dataset", "detect_faces", "split", "region_layout_lm2"):
+        assert (out / "benchmarks" / f"{rule}.tsv").is_file() and (out / "logs" / f"{rule}.log").is_file()
+
+    assert "Nothing to be done" in snakemake(workdir, "-n", "--configfile", str(config))
+
+    # Changing one layout's definition reruns only that layout (and the combined report).
+    edited = dict(TINY, layouts={"lm1": {"regions": {"nose": {"centre": {"landmarks": ["nose"], "width_sigmas": 3,
+                                                                          "height_sigmas": 3}}}}})
+    output = snakemake(workdir, "-n", "--configfile", str(write_config(workdir / "edited.yaml", edited)))
+    assert planned_jobs(output) == {"region_layout": 1, "coverage_report": 1, "all": 1}
+    assert planned_wildcards(output, "region_layout") == ["dataset=synthetic, layout=lm1"]
+
+    # A percentile belongs to the mask dictionary stage: the regions do not change.
+    percentile = dict(TINY, layouts={"lm2": {"percentile": 10}})
+    assert "Nothing to be done" in snakemake(workdir, "-n", "--configfile",
+                                             str(write_config(workdir / "pct.yaml", percentile)))
