@@ -84,7 +84,7 @@ def sample_identity(rng: np.random.Generator) -> Identity:
         iris=np.clip(_IRIS[rng.integers(len(_IRIS))] + rng.normal(0, 10, 3), 0, 255),
         nose_length=rng.uniform(20, 32),
         nose_width=rng.uniform(7, 15),
-        mouth_gap=rng.uniform(12, 20),
+        mouth_gap=rng.uniform(16, 24),
         mouth_half_width=rng.uniform(11, 19),
         lip_thickness=int(rng.integers(2, 6)),
         lip_colour=np.clip(np.array([170, 80, 80]) + rng.normal(0, 20, 3), 0, 255),
