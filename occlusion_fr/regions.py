@@ -157,5 +157,6 @@ def coverage_markdown(table: pd.DataFrame, dataset: str) -> str:
              "| layout | region | landmarks | images | coverage | paper |", "|---|---|---|---:|---:|---|"]
     for row in table.itertuples(index=False):
         paper = PAPER_COVERAGE.get((row.layout, "all" if row.region == "all" else "region"), "")
-        lines.append(f"| {row.layout} | {row.region} | {row.landmarks} | {row.images} | {100 * row.coverage:.1f}% | {paper} |")
+        lines.append(f"| {row.layout} | {row.region} | {row.landmarks} | {row.images} "
+                     f"| {100 * row.coverage:.1f}% | {paper} |")
     return "\n".join(lines) + "\n"

@@ -34,7 +34,8 @@ def test_centred_boxes_hand_computed():
     layout = build_layout("lm1", LM1, TABLE)
     # left eye x: 30, 32, 28, 30 -> mean 30, sample sd sqrt(8/3); y: 50, 54, 46, 50 -> 50, sqrt(32/3)
     sx, sy = np.sqrt(8 / 3), np.sqrt(32 / 3)
-    np.testing.assert_allclose(layout["regions"]["left_eye"]["box"], [30 - 2 * sx, 50 - 2 * sy, 30 + 2 * sx, 50 + 2 * sy])
+    expected = [30 - 2 * sx, 50 - 2 * sy, 30 + 2 * sx, 50 + 2 * sy]
+    np.testing.assert_allclose(layout["regions"]["left_eye"]["box"], expected)
     # nose x: 48, 48, 46, 50 -> 48, sd sqrt(8/3); y: 70, 74, 66, 70 -> 70, sd sqrt(32/3)
     np.testing.assert_allclose(layout["regions"]["nose"]["box"], [48 - sx, 70 - 3 * sy, 48 + sx, 70 + 3 * sy])
     assert layout["regions"]["left_eye"]["covers"] == ["left_eye"]

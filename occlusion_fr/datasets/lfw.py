@@ -50,8 +50,9 @@ def fetch_archive(path: str | None, url: str | None, sha256: str, download_to) -
         source = Path(download_to)
         if not source.is_file() or sha256_of(source) != sha256:
             log.info("downloading %s to %s", url, source)
-            with atomic_path(source) as tmp, urllib.request.urlopen(url) as response, open(tmp, "wb") as out:
-                shutil.copyfileobj(response, out)
+            with atomic_path(source) as tmp, urllib.request.urlopen(url, timeout=120) as response:
+                with open(tmp, "wb") as out:
+                    shutil.copyfileobj(response, out)
     else:
         raise FileNotFoundError(
             f"LFW archive not found at datasets.lfw.archive={path!r} and no datasets.lfw.url is set"
