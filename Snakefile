@@ -8,9 +8,11 @@ include: "rules/common.smk"
 include: "rules/data.smk"
 include: "rules/faces.smk"
 include: "rules/regions.smk"
+include: "rules/occlusions.smk"
 
 
 rule all:
     default_target: True
     input:
         data_stage_outputs(DATASET),
+        occlusion_stage_outputs(DATASET),

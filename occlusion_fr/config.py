@@ -46,4 +46,27 @@ def validate_config(config: dict, schema_path) -> dict:
             key = ".".join(map(str, error.absolute_path)) or "(top level)"
             lines.append(f"config key {key}: {error.message}")
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(lines))
+    check_references(config)
     return config
+
+
+def check_references(config: dict) -> None:
+    """Names that refer to other config entries must exist (beyond what a schema can say)."""
+    problems = []
+    for split, names in config["occlusion_sets"].items():
+        for i, name in enumerate(names):
+            if name not in config["occlusions"]:
+                problems.append(f"config key occlusion_sets.{split}.{i}: no occlusion named {name!r}")
+    for name, spec in config["occlusions"].items():
+        if spec["type"] != "band":
+            continue
+        layout = config["layouts"].get(spec["layout"])
+        if layout is None:
+            problems.append(f"config key occlusions.{name}.layout: no layout named {spec['layout']!r}")
+        elif "regions" in layout:
+            for region in spec["regions"]:
+                if region not in layout["regions"]:
+                    problems.append(f"config key occlusions.{name}.regions: {region!r} is not a region of "
+                                    f"{spec['layout']}")
+    if problems:
+        raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems))

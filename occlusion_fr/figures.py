@@ -53,3 +53,22 @@ def layout_over_crop(layout: dict, crop_rgb: np.ndarray, landmarks: np.ndarray, 
     ax.set_xticks([])
     ax.set_yticks([])
     return fig
+
+
+def image_grid(rows: dict[str, list[np.ndarray]], column_titles: list[str], title: str):
+    """Named rows of equally sized images (RGB or boolean masks) as one figure."""
+    n_rows, n_cols = len(rows), len(column_titles)
+    fig, axes = plt.subplots(n_rows, n_cols, figsize=(1.3 * n_cols + 0.8, 1.75 * n_rows), squeeze=False)
+    for i, (name, images) in enumerate(rows.items()):
+        for j, image in enumerate(images):
+            ax = axes[i, j]
+            ax.imshow(image, cmap="gray" if image.ndim == 2 else None, vmin=0, vmax=1 if image.ndim == 2 else None)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if j == 0:
+                ax.set_ylabel(name, fontsize=8)
+            if i == 0:
+                ax.set_title(column_titles[j], fontsize=6)
+    fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    return fig

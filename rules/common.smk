@@ -13,9 +13,14 @@ DATASET = config["dataset"]
 LAYOUTS = list(config["layouts"])
 
 
+OCCLUSION_SETS = [(split, name) for split, names in config["occlusion_sets"].items() for name in names]
+
+
 wildcard_constraints:
     dataset="|".join(config["datasets"]),
     layout="|".join(LAYOUTS),
+    split="train|val|test",
+    occlusion="|".join(config["occlusions"]),
 
 
 def results(dataset, path):
@@ -26,6 +31,25 @@ def layout_spec(wildcards):
     """A layout's region definition, without the percentile (used only by the mask
     dictionary), so changing a percentile does not recompute the regions."""
     return {k: v for k, v in config["layouts"][wildcards.layout].items() if k != "percentile"}
+
+
+def occlusion_set_files(suffix):
+    """Input function: one file per configured (split, occlusion) set, e.g. its index."""
+
+    def files(wildcards):
+        return [results(wildcards.dataset, f"occlusions/{split}/{name}{'.' if suffix == 'csv' else ''}{suffix}")
+                for split, name in OCCLUSION_SETS]
+
+    return files
+
+
+def occlusion_stage_outputs(dataset):
+    return [
+        results(dataset, "occlusions/summary.md"),
+        *[results(dataset, f"figures/occlusions/{split}_{name}.png") for split, name in OCCLUSION_SETS],
+        *expand(results(dataset, "blocks/{layout}.csv"), layout=LAYOUTS),
+        *expand(results(dataset, "figures/blocks_{layout}.png"), layout=LAYOUTS),
+    ]
 
 
 def data_stage_outputs(dataset):
