@@ -52,6 +52,11 @@ def test_repository_config_is_valid():
      "config key layouts.lm2.regions.eyes.top"),
     (lambda c: c["layouts"]["lm1"]["regions"]["nose"]["centre"].update(landmarks=["chin"]),
      "config key layouts.lm1.regions.nose.centre.landmarks.0"),
+    (lambda c: c["occlusion_sets"].update(test=["eyes", "scarf"]), "config key occlusion_sets.test.1: no occlusion"),
+    (lambda c: c["occlusions"]["eyes"].update(regions=["brows"]), "config key occlusions.eyes.regions: 'brows'"),
+    (lambda c: c["occlusions"]["eyes"].update(regions=[]), "config key occlusions.eyes.regions"),
+    (lambda c: c["occlusions"]["face_mask"].update(source="directory"), "config key occlusions.face_mask.directory"),
+    (lambda c: c["blocks"].update(splits=["test"]), "config key blocks.splits.0"),
 ])
 def test_wrong_keys_and_values_are_named(change, named):
     config = copy.deepcopy(yaml.safe_load((REPO / "config.yaml").read_text()))

@@ -23,9 +23,9 @@ def planned_wildcards(output: str, rule: str) -> list[str]:
 
 
 def test_dry_run_of_the_whole_dag(workdir):
-    assert planned_jobs(snakemake(workdir, "-n")) == {"synthetic_dataset": 1, "detect_faces": 1, "split": 1,
-                                           "landmark_statistics": 1, "region_layout": 3, "coverage_report": 1,
-                                           "all": 1}
+    assert planned_jobs(snakemake(workdir, "-n")) == {
+        "synthetic_dataset": 1, "detect_faces": 1, "split": 1, "landmark_statistics": 1, "region_layout": 3,
+        "coverage_report": 1, "occlusion_set": 7 + 7 + 8, "occlusion_summary": 1, "region_blocks": 3, "all": 1}
 
 
 @needs_lfw
@@ -51,7 +51,12 @@ def test_data_stage_end_to_end_then_incremental(workdir):
     coverage = pd.read_csv(out / "regions" / "coverage.csv")
     assert set(coverage["layout"]) == {"lm1", "lm2"} and coverage["coverage"].between(0, 1).all()
     assert "| lm2 | all |" in (out / "regions" / "coverage.md").read_text()
-    for rule in ("synthetic_dataset", "detect_faces", "split", "region_layout_lm2"):
+    summary = pd.read_csv(out / "occlusions" / "summary.csv")
+    assert len(summary) == 22 and (summary["images"] + summary["skipped"] > 0).all()
+    assert (summary.loc[summary["split"] == "test", "images"] == 4).all()
+    assert set(pd.read_csv(out / "blocks" / "lm2.csv")["split"]) == {"train", "val"}
+    for rule in ("synthetic_dataset", "detect_faces", "split", "region_layout_lm2", "occlusion_set_test_face_mask",
+                 "region_blocks_lm1", "occlusion_summary"):
         assert (out / "benchmarks" / f"{rule}.tsv").is_file() and (out / "logs" / f"{rule}.log").is_file()
 
     assert "Nothing to be done" in snakemake(workdir, "-n", "--configfile", str(config))
@@ -60,8 +65,18 @@ def test_data_stage_end_to_end_then_incremental(workdir):
     edited = dict(TINY, layouts={"lm1": {"regions": {"nose": {"centre": {"landmarks": ["nose"], "width_sigmas": 3,
                                                                           "height_sigmas": 3}}}}})
     output = snakemake(workdir, "-n", "--configfile", str(write_config(workdir / "edited.yaml", edited)))
-    assert planned_jobs(output) == {"region_layout": 1, "coverage_report": 1, "all": 1}
+    assert planned_jobs(output) == {"region_layout": 1, "region_blocks": 1, "coverage_report": 1, "all": 1}
     assert planned_wildcards(output, "region_layout") == ["dataset=synthetic, layout=lm1"]
+    assert planned_wildcards(output, "region_blocks") == ["dataset=synthetic, layout=lm1"]
+
+    # The bands are lm2's regions: editing lm2 reruns the band occlusions, not masks or sunglasses.
+    edited = dict(TINY, layouts={"lm2": {"regions": {"mouth": {
+        "top": {"landmarks": ["mouth_left", "mouth_right"], "sigmas": -1.5},
+        "bottom": {"landmarks": ["mouth_left", "mouth_right"], "sigmas": 2}}}}})
+    output = snakemake(workdir, "-n", "--configfile", str(write_config(workdir / "lm2.yaml", edited)))
+    occlusions = {w.split("occlusion=")[1] for w in planned_wildcards(output, "occlusion_set")}
+    assert occlusions == {"forehead", "eyes", "nose", "mouth", "chin", "nose_mouth_chin"}
+    assert planned_jobs(output)["occlusion_set"] == 5 + 5 + 6
 
     # A percentile belongs to the mask dictionary stage: the regions do not change.
     percentile = dict(TINY, layouts={"lm2": {"percentile": 10}})
