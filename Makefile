@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 DATASET ?= synthetic
 CORES ?= all
 
-.PHONY: run test dry-run clean-venv
+.PHONY: run test dry-run bench clean-venv
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,10 @@ dry-run: $(STAMP)
 # pytest exits 5 when it collects no test: that is a failure here, as any non-zero exit.
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# Training throughput, fp32 eager against the chosen CPU setting (prints ratios).
+bench: $(STAMP)
+	$(BIN)/python benchmarks/train_throughput.py --dataset $(DATASET)
 
 clean-venv:
 	rm -rf $(VENV)

@@ -9,6 +9,7 @@ include: "rules/data.smk"
 include: "rules/faces.smk"
 include: "rules/regions.smk"
 include: "rules/occlusions.smk"
+include: "rules/models.smk"
 
 
 rule all:
@@ -16,3 +17,4 @@ rule all:
     input:
         data_stage_outputs(DATASET),
         occlusion_stage_outputs(DATASET),
+        model_stage_outputs(DATASET),

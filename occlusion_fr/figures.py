@@ -72,3 +72,22 @@ def image_grid(rows: dict[str, list[np.ndarray]], column_titles: list[str], titl
     fig.suptitle(title, fontsize=9)
     fig.tight_layout()
     return fig
+
+
+def training_curves(history: list[dict], left: list[str], right: list[str], title: str):
+    """Per-epoch metrics: ``left`` keys (losses) on one axis, ``right`` keys (accuracies) on another."""
+    epochs = [h["epoch"] for h in history]
+    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(9, 3.2))
+    for key in left:
+        ax_loss.plot(epochs, [h[key] for h in history], marker=".", label=key)
+    for key in right:
+        ax_acc.plot(epochs, [h[key] for h in history], marker=".", label=key)
+    ax_loss.set_xlabel("epoch")
+    ax_acc.set_xlabel("epoch")
+    ax_acc.set_ylim(0, 1)
+    ax_loss.legend(fontsize=8)
+    ax_acc.legend(fontsize=8)
+    ax_acc.grid(alpha=0.3)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig

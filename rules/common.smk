@@ -37,7 +37,8 @@ def occlusion_set_files(suffix):
     """Input function: one file per configured (split, occlusion) set, e.g. its index."""
 
     def files(wildcards):
-        return [results(wildcards.dataset, f"occlusions/{split}/{name}{'.' if suffix == 'csv' else ''}{suffix}")
+        separator = "." if suffix == "csv" else ""
+        return [results(wildcards.dataset, f"occlusions/{split}/{name}{separator}{suffix}")
                 for split, name in OCCLUSION_SETS]
 
     return files
@@ -49,6 +50,15 @@ def occlusion_stage_outputs(dataset):
         *[results(dataset, f"figures/occlusions/{split}_{name}.png") for split, name in OCCLUSION_SETS],
         *expand(results(dataset, "blocks/{layout}.csv"), layout=LAYOUTS),
         *expand(results(dataset, "figures/blocks_{layout}.png"), layout=LAYOUTS),
+    ]
+
+
+def model_stage_outputs(dataset):
+    return [
+        results(dataset, "models/base_cnn/metrics.json"),
+        results(dataset, "figures/base_cnn_training.png"),
+        results(dataset, "models/segmenter/test_metrics.md"),
+        results(dataset, "figures/segmenter_predictions.png"),
     ]
 
 

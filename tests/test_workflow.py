@@ -9,7 +9,11 @@ import pytest
 from conftest import SHARED_LFW, needs_lfw, snakemake, write_config
 
 pytestmark = pytest.mark.slow
-TINY = {"datasets": {"synthetic": {"identities": 4, "images_per_identity": 5}}}
+# Small enough that the whole pipeline, trainings included, runs in about a minute.
+TINY_TRAINING = {"base_cnn": {"batch_size": 8}, "segmenter": {"batch_size": 8, "samples_per_epoch": 32,
+                                                              "val_samples": 16}}
+TINY = {**TINY_TRAINING, "datasets": {"synthetic": {"identities": 4, "images_per_identity": 5,
+                                                    "max_epochs": {"base_cnn": 2, "segmenter": 2}}}}
 
 
 def planned_jobs(output: str) -> dict[str, int]:
@@ -25,7 +29,8 @@ def planned_wildcards(output: str, rule: str) -> list[str]:
 def test_dry_run_of_the_whole_dag(workdir):
     assert planned_jobs(snakemake(workdir, "-n")) == {
         "synthetic_dataset": 1, "detect_faces": 1, "split": 1, "landmark_statistics": 1, "region_layout": 3,
-        "coverage_report": 1, "occlusion_set": 7 + 7 + 8, "occlusion_summary": 1, "region_blocks": 3, "all": 1}
+        "coverage_report": 1, "occlusion_set": 7 + 7 + 8, "occlusion_summary": 1, "region_blocks": 3,
+        "base_cnn": 1, "segmenter": 1, "all": 1}
 
 
 @needs_lfw
@@ -55,8 +60,13 @@ def test_data_stage_end_to_end_then_incremental(workdir):
     assert len(summary) == 22 and (summary["images"] + summary["skipped"] > 0).all()
     assert (summary.loc[summary["split"] == "test", "images"] == 4).all()
     assert set(pd.read_csv(out / "blocks" / "lm2.csv")["split"]) == {"train", "val"}
+    metrics = json.loads((out / "models" / "base_cnn" / "metrics.json").read_text())
+    assert len(metrics["history"]) == 2 and 0 <= metrics["test_rank1"] <= metrics["test_rank5"] <= 1
+    segmenter = pd.read_csv(out / "models" / "segmenter" / "test_metrics.csv").set_index("occlusion")
+    assert {"face_mask", "sunglasses", "clean", "all occluded"} <= set(segmenter.index)
+    assert segmenter["pixel_accuracy"].between(0, 1).all()
     for rule in ("synthetic_dataset", "detect_faces", "split", "region_layout_lm2", "occlusion_set_test_face_mask",
-                 "region_blocks_lm1", "occlusion_summary"):
+                 "region_blocks_lm1", "occlusion_summary", "base_cnn", "segmenter"):
         assert (out / "benchmarks" / f"{rule}.tsv").is_file() and (out / "logs" / f"{rule}.log").is_file()
 
     assert "Nothing to be done" in snakemake(workdir, "-n", "--configfile", str(config))
@@ -82,3 +92,38 @@ def test_data_stage_end_to_end_then_incremental(workdir):
     percentile = dict(TINY, layouts={"lm2": {"percentile": 10}})
     assert "Nothing to be done" in snakemake(workdir, "-n", "--configfile",
                                              str(write_config(workdir / "pct.yaml", percentile)))
+
+
+def test_training_resumes_after_a_kill(workdir):
+    """Kill Snakemake (and its job) once the first epoch's checkpoint exists; rerunning continues
+    from that checkpoint instead of starting over."""
+    import os
+    import signal
+    import subprocess
+    import time
+
+    from conftest import REPO, SNAKEMAKE
+
+    config = write_config(workdir / "tiny.yaml", {**TINY_TRAINING, "datasets": {"synthetic": {
+        "identities": 4, "images_per_identity": 5, "max_epochs": {"base_cnn": 5, "segmenter": 1}}}})
+    target = "results/synthetic/models/base_cnn/metrics.json"
+    checkpoint = workdir / "results/synthetic/models/base_cnn/checkpoints/last.pt"
+    # The target goes before --configfile, which takes several values.
+    command = [*SNAKEMAKE, "-s", str(REPO / "Snakefile"), "--directory", str(workdir), target, "--cores", "1",
+               "--configfile", str(config)]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.time() + 600
+    while not checkpoint.exists() and process.poll() is None and time.time() < deadline:
+        time.sleep(0.2)
+    assert checkpoint.exists(), "training never wrote a checkpoint"
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    assert not (workdir / target).exists()
+
+    snakemake(workdir, "--unlock", "--configfile", str(config))
+    snakemake(workdir, target, "--cores", "1", "--configfile", str(config))
+    log = (workdir / "results/synthetic/logs/base_cnn.log").read_text()
+    resumed_after = int(re.search(r"resuming from \S+ after epoch (\d+)", log)[1])
+    assert 1 <= resumed_after < 5
+    history = json.loads((workdir / target).read_text())["history"]
+    assert [h["epoch"] for h in history] == [1, 2, 3, 4, 5]

@@ -1,0 +1,62 @@
+"""Base CNN (paper section 4.2): ResNet34 on 128x96 crops, an embedding layer, and LMCL.
+
+The feature discarding masks of the later stages multiply the last convolutional feature
+map, so the network is split into ``features`` (the map) and ``embed`` (map -> embedding).
+The embedding flattens the map rather than pooling it, so that which elements a mask keeps
+matters. ``output_stride`` 32 is plain ResNet34 (a 4x3 map at 128x96); 16 runs the last
+stage at stride 1 (8x6), finer for masks over five horizontal bands.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torchvision.models import resnet34
+
+from occlusion_fr import CROP_HEIGHT, CROP_WIDTH
+
+
+class LMCL(nn.Module):
+    """Large margin cosine loss head (CosFace): logits s * (cos(theta_j) - m [j = y])."""
+
+    def __init__(self, embedding_size: int, classes: int, scale: float, margin: float):
+        super().__init__()
+        self.weight = nn.Parameter(torch.empty(classes, embedding_size))
+        nn.init.xavier_uniform_(self.weight)
+        self.scale, self.margin = scale, margin
+
+    def cosine(self, embedding: torch.Tensor) -> torch.Tensor:
+        return F.linear(F.normalize(embedding.float()), F.normalize(self.weight.float()))
+
+    def forward(self, embedding: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        cosine = self.cosine(embedding)
+        if labels is not None:
+            cosine = cosine - self.margin * F.one_hot(labels, cosine.shape[1]).to(cosine.dtype)
+        return self.scale * cosine
+
+
+class BaseCNN(nn.Module):
+    def __init__(self, classes: int, output_stride: int = 16, embedding_size: int = 512, dropout: float = 0.4,
+                 scale: float = 30.0, margin: float = 0.35):
+        super().__init__()
+        if output_stride not in (16, 32):
+            raise ValueError(f"output_stride must be 16 or 32, got {output_stride}")
+        net = resnet34(weights=None)
+        if output_stride == 16:  # last stage at stride 1: 8x6 instead of 4x3 at 128x96
+            net.layer4[0].conv1.stride = (1, 1)
+            net.layer4[0].downsample[0].stride = (1, 1)
+        self.features = nn.Sequential(net.conv1, net.bn1, net.relu, net.maxpool,
+                                      net.layer1, net.layer2, net.layer3, net.layer4)
+        self.map_shape = (512, CROP_HEIGHT // output_stride, CROP_WIDTH // output_stride)
+        self.embed = nn.Sequential(nn.BatchNorm2d(512), nn.Dropout(dropout), nn.Flatten(),
+                                   nn.Linear(512 * self.map_shape[1] * self.map_shape[2], embedding_size),
+                                   nn.BatchNorm1d(embedding_size))
+        self.head = LMCL(embedding_size, classes, scale, margin)
+
+    def forward(self, images: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        """Embeddings of ``images``; ``mask`` (broadcastable to the feature map) multiplies the map."""
+        feature_map = self.features(images)
+        if mask is not None:
+            feature_map = feature_map * mask
+        return self.embed(feature_map)

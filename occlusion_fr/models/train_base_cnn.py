@@ -1,0 +1,128 @@
+"""Training the base CNN on clean crops, model selection on validation rank-1.
+
+Validation rank-1 (probes: validation crops, gallery: training crops, cosine nearest
+neighbour) drives early stopping and picks the kept weights; the test split is only
+embedded once, after training, for the reported rank-1 and rank-5.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import numpy as np
+import pandas as pd
+import torch
+import torch.nn.functional as F
+from tqdm import tqdm
+
+from occlusion_fr.metrics import rank_k_accuracy
+from occlusion_fr.models.base_cnn import BaseCNN
+from occlusion_fr.models.data import augment, load_images, normalise
+from occlusion_fr.models.training import (Checkpointer, Device, EarlyStopping, choose_device, fingerprint,
+                                          load_weights, seed_everything)
+
+log = logging.getLogger(__name__)
+ARCHITECTURE_KEYS = ("output_stride", "embedding_size", "dropout", "scale", "margin")
+
+
+def architecture(settings: dict) -> dict:
+    return {key: settings[key] for key in ARCHITECTURE_KEYS}
+
+
+@torch.no_grad()
+def embed(model: BaseCNN, images: torch.Tensor, device: Device, batch_size: int = 256, mask=None) -> np.ndarray:
+    """Embeddings (float32) of uint8 images, in eval mode; ``mask`` multiplies the feature map."""
+    model.eval()
+    out = []
+    for start in range(0, len(images), batch_size):
+        batch = device.images(normalise(images[start:start + batch_size]))
+        with device.autocast():
+            out.append(model(batch, mask).float().cpu())
+    return torch.cat(out).numpy()
+
+
+def train_base_cnn(table: pd.DataFrame, crops_dir, settings: dict, seed: int, checkpoint_dir,
+                   device: Device | None = None) -> dict:
+    """Train, keep the best validation weights, evaluate on test. Returns the run's record:
+    identities, architecture, per-epoch history, best epoch, test rank-1/rank-5, weights."""
+    device = device or choose_device(settings["precision"])
+    seed_everything(seed)
+    identities = sorted(table["identity"].unique())
+    label_of = {name: i for i, name in enumerate(identities)}
+    parts = {s: table[table["split"] == s].reset_index(drop=True) for s in ("train", "val", "test")}
+    images = {s: load_images(crops_dir, part["crop"], desc=f"load {s}") for s, part in parts.items()}
+    labels = {s: torch.tensor([label_of[i] for i in part["identity"]]) for s, part in parts.items()}
+
+    model = device.model(BaseCNN(len(identities), **architecture(settings)))
+    batch_size = min(settings["batch_size"], len(images["train"]))
+    steps = len(images["train"]) // batch_size
+    epochs = settings["max_epochs"]
+    optimiser = torch.optim.SGD(model.parameters(), lr=settings["lr"], momentum=0.9, nesterov=True,
+                                weight_decay=settings["weight_decay"])
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=settings["lr"], total_steps=epochs * steps,
+                                                   pct_start=0.15)
+    stopper = EarlyStopping(settings["patience"])
+    run = Checkpointer(checkpoint_dir, fingerprint({"settings": settings, "seed": seed, "identities": identities,
+                                                     "train": list(parts["train"]["image"])}))
+    history, start_epoch, best_weights = [], 0, None
+    state = run.resume()
+    if state is not None:
+        model.load_state_dict(state["model"])
+        optimiser.load_state_dict(state["optimiser"])
+        schedule.load_state_dict(state["schedule"])
+        stopper.load_state_dict(state["stopper"])
+        torch.set_rng_state(state["torch_rng"])
+        history, start_epoch = list(state["history"]), int(state["epoch"]) + 1
+
+    for epoch in range(start_epoch, epochs):
+        if stopper.best_epoch >= 0 and stopper.should_stop(epoch):
+            break
+        started = time.time()
+        model.train()
+        order = torch.randperm(len(images["train"]), generator=torch.Generator().manual_seed(seed * 1000 + epoch))
+        augmenter = torch.Generator().manual_seed(seed * 1000 + epoch + 1)
+        total_loss, correct = 0.0, 0
+        progress = tqdm(range(steps), desc=f"epoch {epoch + 1}/{epochs}", unit="batch")
+        for step in progress:
+            index = order[step * batch_size:(step + 1) * batch_size]
+            batch = device.images(augment(normalise(images["train"][index]), augmenter))
+            target = labels["train"][index].to(device.device)
+            with device.autocast():
+                logits = model.head(model(batch), target)
+            loss = F.cross_entropy(logits.float(), target)
+            optimiser.zero_grad(set_to_none=True)
+            loss.backward()
+            optimiser.step()
+            schedule.step()
+            total_loss += loss.item()
+            correct += (logits.argmax(1) == target).sum().item()
+            progress.set_postfix(loss=f"{total_loss / (step + 1):.3f}")
+        gallery = embed(model, images["train"], device)
+        val = rank_k_accuracy(embed(model, images["val"], device), labels["val"].numpy(), gallery,
+                              labels["train"].numpy())
+        improved = stopper.update(epoch, val[1])
+        if improved:
+            best_weights = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+        history.append({"epoch": epoch + 1, "loss": total_loss / steps, "train_accuracy": correct / (steps * batch_size),
+                        "val_rank1": val[1], "val_rank5": val[5], "lr": schedule.get_last_lr()[0],
+                        "seconds": time.time() - started})
+        log.info("epoch %d: loss %.3f, train acc %.3f, val rank-1 %.4f rank-5 %.4f (%.0f s)%s", epoch + 1,
+                 history[-1]["loss"], history[-1]["train_accuracy"], val[1], val[5], history[-1]["seconds"],
+                 " best" if improved else "")
+        run.save({"model": model.state_dict(), "optimiser": optimiser.state_dict(), "schedule": schedule.state_dict(),
+                  "stopper": stopper.state_dict(), "torch_rng": torch.get_rng_state(), "history": history,
+                  "epoch": epoch}, best_weights)
+
+    # A resumed run whose best epoch came before the interruption finds its weights in best.pt.
+    model.load_state_dict(best_weights if best_weights is not None else load_weights(run.best))
+    gallery = embed(model, images["train"], device)
+    test = rank_k_accuracy(embed(model, images["test"], device), labels["test"].numpy(), gallery,
+                           labels["train"].numpy())
+    log.info("best epoch %d: val rank-1 %.4f; test rank-1 %.4f rank-5 %.4f", stopper.best_epoch + 1, stopper.best,
+             test[1], test[5])
+    return {"identities": identities, "architecture": architecture(settings), "history": history,
+            "best_epoch": stopper.best_epoch + 1, "val_rank1": stopper.best, "test_rank1": test[1],
+            "test_rank5": test[5], "device": str(device.device), "bf16": device.bf16,
+            "weights": {k: v.detach().cpu() for k, v in model.state_dict().items()}}
+
