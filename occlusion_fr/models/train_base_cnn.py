@@ -65,15 +65,9 @@ def train_base_cnn(table: pd.DataFrame, crops_dir, settings: dict, seed: int, ch
     stopper = EarlyStopping(settings["patience"])
     run = Checkpointer(checkpoint_dir, fingerprint({"settings": settings, "seed": seed, "identities": identities,
                                                      "train": list(parts["train"]["image"])}))
-    history, start_epoch, best_weights = [], 0, None
-    state = run.resume()
-    if state is not None:
-        model.load_state_dict(state["model"])
-        optimiser.load_state_dict(state["optimiser"])
-        schedule.load_state_dict(state["schedule"])
-        stopper.load_state_dict(state["stopper"])
-        torch.set_rng_state(state["torch_rng"])
-        history, start_epoch = list(state["history"]), int(state["epoch"]) + 1
+    parts_of_run = {"model": model, "optimiser": optimiser, "schedule": schedule, "stopper": stopper}
+    history, start_epoch = run.resume_into(parts_of_run)
+    best_weights = None
 
     for epoch in range(start_epoch, epochs):
         if stopper.best_epoch >= 0 and stopper.should_stop(epoch):
@@ -110,9 +104,7 @@ def train_base_cnn(table: pd.DataFrame, crops_dir, settings: dict, seed: int, ch
         log.info("epoch %d: loss %.3f, train acc %.3f, val rank-1 %.4f rank-5 %.4f (%.0f s)%s", epoch + 1,
                  history[-1]["loss"], history[-1]["train_accuracy"], val[1], val[5], history[-1]["seconds"],
                  " best" if improved else "")
-        run.save({"model": model.state_dict(), "optimiser": optimiser.state_dict(), "schedule": schedule.state_dict(),
-                  "stopper": stopper.state_dict(), "torch_rng": torch.get_rng_state(), "history": history,
-                  "epoch": epoch}, best_weights)
+        run.save(parts_of_run, history, epoch, best_weights)
 
     # A resumed run whose best epoch came before the interruption finds its weights in best.pt.
     model.load_state_dict(best_weights if best_weights is not None else load_weights(run.best))

@@ -118,15 +118,9 @@ def train_segmenter(split_table: pd.DataFrame, sets_dir, crops_dir, occlusion_se
     stopper = EarlyStopping(settings["patience"])
     run = Checkpointer(checkpoint_dir, fingerprint({"settings": settings, "seed": seed, "sets": occlusion_sets,
                                                      "train": len(train.images)}))
-    history, start_epoch, best_weights = [], 0, None
-    state = run.resume()
-    if state is not None:
-        model.load_state_dict(state["model"])
-        optimiser.load_state_dict(state["optimiser"])
-        schedule.load_state_dict(state["schedule"])
-        stopper.load_state_dict(state["stopper"])
-        torch.set_rng_state(state["torch_rng"])
-        history, start_epoch = list(state["history"]), int(state["epoch"]) + 1
+    parts_of_run = {"model": model, "optimiser": optimiser, "schedule": schedule, "stopper": stopper}
+    history, start_epoch = run.resume_into(parts_of_run)
+    best_weights = None
 
     for epoch in range(start_epoch, epochs):
         if stopper.best_epoch >= 0 and stopper.should_stop(epoch):
@@ -161,9 +155,7 @@ def train_segmenter(split_table: pd.DataFrame, sets_dir, crops_dir, occlusion_se
                         "seconds": time.time() - started})
         log.info("epoch %d: loss %.3f, val IoU %.4f, pixel accuracy %.4f (%.0f s)%s", epoch + 1, total / steps,
                  scores["iou"], scores["pixel_accuracy"], history[-1]["seconds"], " best" if improved else "")
-        run.save({"model": model.state_dict(), "optimiser": optimiser.state_dict(), "schedule": schedule.state_dict(),
-                  "stopper": stopper.state_dict(), "torch_rng": torch.get_rng_state(), "history": history,
-                  "epoch": epoch}, best_weights)
+        run.save(parts_of_run, history, epoch, best_weights)
 
     model.load_state_dict(best_weights if best_weights is not None else load_weights(run.best))
     return {"history": history, "best_epoch": stopper.best_epoch + 1, "val_iou": stopper.best,

@@ -120,17 +120,26 @@ class Checkpointer:
     def best(self) -> Path:
         return self.folder / "best.pt"
 
-    def resume(self) -> dict | None:
+    def resume_into(self, parts: dict) -> tuple[list, int]:
+        """Restore ``parts`` (objects with ``load_state_dict``: model, optimiser, schedule,
+        stopper) and the random state from ``last.pt`` of this configuration, if any.
+        Returns (history so far, first epoch to run)."""
         if not self.last.is_file():
-            return None
+            return [], 0
         state = load_weights(self.last)
         if state.get("fingerprint") != self.fingerprint:
             log.info("checkpoint %s belongs to another configuration: starting afresh", self.last)
-            return None
+            return [], 0
+        for name, part in parts.items():
+            part.load_state_dict(state[name])
+        torch.set_rng_state(state["torch_rng"])
         log.info("resuming from %s after epoch %d", self.last, state["epoch"] + 1)
-        return state
+        return list(state["history"]), int(state["epoch"]) + 1
 
-    def save(self, state: dict, best_weights: dict | None) -> None:
+    def save(self, parts: dict, history: list, epoch: int, best_weights: dict | None) -> None:
+        """Write ``best.pt`` (when there are new best weights) and then ``last.pt``."""
         if best_weights is not None:
             save_checkpoint(self.best, best_weights)
-        save_checkpoint(self.last, {**state, "fingerprint": self.fingerprint})
+        state = {name: part.state_dict() for name, part in parts.items()}
+        save_checkpoint(self.last, {**state, "torch_rng": torch.get_rng_state(), "history": history, "epoch": epoch,
+                                    "fingerprint": self.fingerprint})
