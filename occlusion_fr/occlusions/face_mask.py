@@ -56,17 +56,21 @@ def _bezier(p0, control, p1, n=16) -> np.ndarray:
     return (1 - t) ** 2 * p0 + 2 * (1 - t) * t * np.asarray(control) + t**2 * p1
 
 
+def _at(x: float, y: float) -> np.ndarray:
+    """Template pixel of a point given as fractions of the template's width and height."""
+    return np.array([x * _W + _PAD, y * _H])
+
+
 def _outline(style: str, turn: int) -> np.ndarray:
     bridge, mid_l, mid_r, jaw_l, jaw_r, chin = template_anchors(turn)
-    c = lambda x, y: np.array([x * _W + _PAD, y * _H])  # noqa: E731
     drop = {"n95": 1.06, "kn95": 1.0, "surgical": 1.0, "cloth": 1.02}[style]
     if style == "kn95":  # folded flat: straight edges meeting at bridge and chin
         return np.vstack([_bezier(mid_l, (mid_l + bridge) / 2, bridge), _bezier(bridge, (bridge + mid_r) / 2, mid_r),
-                          _bezier(mid_r, c(0.99, 0.6), jaw_r), _bezier(jaw_r, (jaw_r + chin) / 2, chin),
-                          _bezier(chin, (chin + jaw_l) / 2, jaw_l), _bezier(jaw_l, c(0.01, 0.6), mid_l)])
-    return np.vstack([_bezier(mid_l, c(0.24, 0.1), bridge), _bezier(bridge, c(0.76, 0.1), mid_r),
-                      _bezier(mid_r, c(0.99, 0.6), jaw_r), _bezier(jaw_r, c(0.78, drop), chin),
-                      _bezier(chin, c(0.22, drop), jaw_l), _bezier(jaw_l, c(0.01, 0.6), mid_l)])
+                          _bezier(mid_r, _at(0.99, 0.6), jaw_r), _bezier(jaw_r, (jaw_r + chin) / 2, chin),
+                          _bezier(chin, (chin + jaw_l) / 2, jaw_l), _bezier(jaw_l, _at(0.01, 0.6), mid_l)])
+    return np.vstack([_bezier(mid_l, _at(0.24, 0.1), bridge), _bezier(bridge, _at(0.76, 0.1), mid_r),
+                      _bezier(mid_r, _at(0.99, 0.6), jaw_r), _bezier(jaw_r, _at(0.78, drop), chin),
+                      _bezier(chin, _at(0.22, drop), jaw_l), _bezier(jaw_l, _at(0.01, 0.6), mid_l)])
 
 
 def draw_template(style: str, turn: int, rng: np.random.Generator) -> np.ndarray:
@@ -98,9 +102,9 @@ def draw_template(style: str, turn: int, rng: np.random.Generator) -> np.ndarray
     rgba[..., 3] = inside
     line = np.clip(base * 0.75, 0, 255).tolist()
     if style in ("surgical", "cloth"):
-        for height in (0.36, 0.55, 0.72)[: 3 if style == "surgical" else 0]:
-            pleat = _bezier(np.array([_PAD + 0.06 * _W, height * _H]), [_PAD + 0.5 * _W, (height + 0.05) * _H],
-                            np.array([_PAD + 0.94 * _W, height * _H]))
+        pleats = (0.36, 0.55, 0.72) if style == "surgical" else ()
+        for height in pleats:
+            pleat = _bezier(_at(0.06, height), _at(0.5, height + 0.05), _at(0.94, height))
             _polyline(rgba, pleat, line, 3, inside)
         _polyline(rgba, outline, np.clip(base * 0.8, 0, 255).tolist(), 4, inside)  # hem
     if style == "kn95":
