@@ -57,10 +57,13 @@ def check_references(config: dict) -> None:
         for i, name in enumerate(names):
             if name not in config["occlusions"]:
                 problems.append(f"config key occlusion_sets.{split}.{i}: no occlusion named {name!r}")
+    for name in set(config["layouts"]) & set(config["occlusion_layouts"]):
+        problems.append(f"config key occlusion_layouts.{name}: also a name in layouts (region files would clash)")
+    all_layouts = {**config["layouts"], **config["occlusion_layouts"]}
     for name, spec in config["occlusions"].items():
         if spec["type"] != "band":
             continue
-        layout = config["layouts"].get(spec["layout"])
+        layout = all_layouts.get(spec["layout"])
         if layout is None:
             problems.append(f"config key occlusions.{name}.layout: no layout named {spec['layout']!r}")
         elif "regions" in layout:

@@ -3,6 +3,7 @@ from pathlib import Path
 from snakemake.utils import min_version
 
 from occlusion_fr.config import validate_config
+from occlusion_fr.occlusions.sets import renderer_spec
 
 min_version("9.0")
 
@@ -10,7 +11,8 @@ min_version("9.0")
 validate_config(config, Path(workflow.basedir) / "schemas" / "config.schema.yaml")
 
 DATASET = config["dataset"]
-LAYOUTS = list(config["layouts"])
+LAYOUTS = list(config["layouts"])  # masking layouts: blocks (and later mask dictionaries)
+REGION_LAYOUTS = {**config["layouts"], **config["occlusion_layouts"]}  # all written to regions/
 
 
 OCCLUSION_SETS = [(split, name) for split, names in config["occlusion_sets"].items() for name in names]
@@ -18,7 +20,7 @@ OCCLUSION_SETS = [(split, name) for split, names in config["occlusion_sets"].ite
 
 wildcard_constraints:
     dataset="|".join(config["datasets"]),
-    layout="|".join(LAYOUTS),
+    layout="|".join(REGION_LAYOUTS),
     split="train|val|test",
     occlusion="|".join(config["occlusions"]),
 
@@ -30,7 +32,7 @@ def results(dataset, path):
 def layout_spec(wildcards):
     """A layout's region definition, without the percentile (used only by the mask
     dictionary), so changing a percentile does not recompute the regions."""
-    return {k: v for k, v in config["layouts"][wildcards.layout].items() if k != "percentile"}
+    return {k: v for k, v in REGION_LAYOUTS[wildcards.layout].items() if k != "percentile"}
 
 
 def occlusion_set_files(suffix):
@@ -68,6 +70,6 @@ def data_stage_outputs(dataset):
         results(dataset, "landmarks/statistics.json"),
         results(dataset, "figures/landmark_distances.png"),
         results(dataset, "regions/coverage.md"),
-        *expand(results(dataset, "regions/{layout}.json"), layout=LAYOUTS),
-        *expand(results(dataset, "figures/regions_{layout}.png"), layout=LAYOUTS),
+        *expand(results(dataset, "regions/{layout}.json"), layout=REGION_LAYOUTS),
+        *expand(results(dataset, "figures/regions_{layout}.png"), layout=REGION_LAYOUTS),
     ]

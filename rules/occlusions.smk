@@ -23,7 +23,7 @@ rule occlusion_set:
             subcategory="{split}",
         ),
     params:
-        spec=lambda wc: config["occlusions"][wc.occlusion],
+        spec=lambda wc: renderer_spec(config["occlusions"][wc.occlusion]),
         labels=config["labels"],
         seed=config["seed"],
     log:

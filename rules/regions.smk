@@ -43,7 +43,7 @@ rule region_layout:
 
 rule coverage_report:
     input:
-        coverage=expand(results("{{dataset}}", "regions/{layout}_coverage.csv"), layout=LAYOUTS),
+        coverage=expand(results("{{dataset}}", "regions/{layout}_coverage.csv"), layout=REGION_LAYOUTS),
     output:
         table=results("{dataset}", "regions/coverage.csv"),
         report=report(

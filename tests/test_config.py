@@ -57,6 +57,8 @@ def test_repository_config_is_valid():
     (lambda c: c["occlusions"]["eyes"].update(regions=[]), "config key occlusions.eyes.regions"),
     (lambda c: c["occlusions"]["face_mask"].update(source="directory"), "config key occlusions.face_mask.directory"),
     (lambda c: c["blocks"].update(splits=["test"]), "config key blocks.splits.0"),
+    (lambda c: c["occlusion_layouts"].update(lm2=c["layouts"]["lm2"]), "config key occlusion_layouts.lm2: also"),
+    (lambda c: c["occlusions"]["eyes"].update(layout="nowhere"), "config key occlusions.eyes.layout"),
 ])
 def test_wrong_keys_and_values_are_named(change, named):
     config = copy.deepcopy(yaml.safe_load((REPO / "config.yaml").read_text()))

@@ -28,7 +28,7 @@ def planned_wildcards(output: str, rule: str) -> list[str]:
 
 def test_dry_run_of_the_whole_dag(workdir):
     assert planned_jobs(snakemake(workdir, "-n")) == {
-        "synthetic_dataset": 1, "detect_faces": 1, "split": 1, "landmark_statistics": 1, "region_layout": 3,
+        "synthetic_dataset": 1, "detect_faces": 1, "split": 1, "landmark_statistics": 1, "region_layout": 4,
         "coverage_report": 1, "occlusion_set": 7 + 7 + 8, "occlusion_summary": 1, "region_blocks": 3,
         "base_cnn": 1, "segmenter": 1, "all": 1}
 
@@ -49,12 +49,12 @@ def test_data_stage_end_to_end_then_incremental(workdir):
     split = pd.read_csv(out / "split.csv")
     assert len(split) == 20 and (split.groupby("split")["identity"].nunique() == 4).all()
     assert pd.read_csv(out / "faces" / "failures.csv").empty
-    for layout, regions in {"grid3x3": 9, "lm1": 4, "lm2": 5}.items():
+    for layout, regions in {"grid3x3": 9, "lm1": 4, "lm2": 5, "landmark_bands": 5}.items():
         data = json.loads((out / "regions" / f"{layout}.json").read_text())
         assert len(data["regions"]) == regions
         assert (out / "figures" / f"regions_{layout}.png").stat().st_size > 1000
     coverage = pd.read_csv(out / "regions" / "coverage.csv")
-    assert set(coverage["layout"]) == {"lm1", "lm2"} and coverage["coverage"].between(0, 1).all()
+    assert set(coverage["layout"]) == {"lm1", "lm2", "landmark_bands"} and coverage["coverage"].between(0, 1).all()
     assert "| lm2 | all |" in (out / "regions" / "coverage.md").read_text()
     summary = pd.read_csv(out / "occlusions" / "summary.csv")
     assert len(summary) == 22 and (summary["images"] + summary["skipped"] > 0).all()
@@ -79,14 +79,22 @@ def test_data_stage_end_to_end_then_incremental(workdir):
     assert planned_wildcards(output, "region_layout") == ["dataset=synthetic, layout=lm1"]
     assert planned_wildcards(output, "region_blocks") == ["dataset=synthetic, layout=lm1"]
 
-    # The bands are lm2's regions: editing lm2 reruns the band occlusions, not masks or sunglasses.
-    edited = dict(TINY, layouts={"lm2": {"regions": {"mouth": {
-        "top": {"landmarks": ["mouth_left", "mouth_right"], "sigmas": -1.5},
-        "bottom": {"landmarks": ["mouth_left", "mouth_right"], "sigmas": 2}}}}})
+    # Editing the masking layout lm2 leaves the occlusions and the models alone ...
+    lm2_mouth = {"top": {"landmarks": ["mouth_left", "mouth_right"], "sigmas": -1.5},
+                 "bottom": {"landmarks": ["mouth_left", "mouth_right"], "sigmas": 2}}
+    edited = dict(TINY, layouts={"lm2": {"regions": {"mouth": lm2_mouth}}})
     output = snakemake(workdir, "-n", "--configfile", str(write_config(workdir / "lm2.yaml", edited)))
+    assert planned_jobs(output) == {"region_layout": 1, "region_blocks": 1, "coverage_report": 1, "all": 1}
+    assert planned_wildcards(output, "region_layout") == ["dataset=synthetic, layout=lm2"]
+
+    # ... while moving the Table 1 bands reruns the band occlusions and the segmenter, nothing else.
+    edited = dict(TINY, occlusion_layouts={"landmark_bands": {"regions": {"mouth": lm2_mouth}}})
+    output = snakemake(workdir, "-n", "--configfile", str(write_config(workdir / "bands.yaml", edited)))
     occlusions = {w.split("occlusion=")[1] for w in planned_wildcards(output, "occlusion_set")}
     assert occlusions == {"forehead", "eyes", "nose", "mouth", "chin", "nose_mouth_chin"}
-    assert planned_jobs(output)["occlusion_set"] == 5 + 5 + 6
+    jobs = planned_jobs(output)
+    assert jobs["occlusion_set"] == 5 + 5 + 6 and jobs["segmenter"] == 1
+    assert "base_cnn" not in jobs and "region_blocks" not in jobs and "detect_faces" not in jobs
 
     # A percentile belongs to the mask dictionary stage: the regions do not change.
     percentile = dict(TINY, layouts={"lm2": {"percentile": 10}})

@@ -19,8 +19,8 @@ from tqdm import tqdm
 from occlusion_fr.metrics import rank_k_accuracy
 from occlusion_fr.models.base_cnn import BaseCNN
 from occlusion_fr.models.data import augment, load_images, normalise
-from occlusion_fr.models.training import (Checkpointer, Device, EarlyStopping, choose_device, fingerprint,
-                                          load_weights, seed_everything)
+from occlusion_fr.models.training import (Checkpointer, Device, EarlyStopping, choose_device, data_digest,
+                                          fingerprint, load_weights, seed_everything)
 
 log = logging.getLogger(__name__)
 ARCHITECTURE_KEYS = ("output_stride", "embedding_size", "dropout", "scale", "margin")
@@ -63,8 +63,9 @@ def train_base_cnn(table: pd.DataFrame, crops_dir, settings: dict, seed: int, ch
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=settings["lr"], total_steps=epochs * steps,
                                                    pct_start=0.15)
     stopper = EarlyStopping(settings["patience"])
-    run = Checkpointer(checkpoint_dir, fingerprint({"settings": settings, "seed": seed, "identities": identities,
-                                                     "train": list(parts["train"]["image"])}))
+    run = Checkpointer(checkpoint_dir, fingerprint({
+        "settings": settings, "seed": seed, "identities": identities,
+        "data": data_digest(images["train"], labels["train"], images["val"], labels["val"])}))
     parts_of_run = {"model": model, "optimiser": optimiser, "schedule": schedule, "stopper": stopper}
     history, start_epoch = run.resume_into(parts_of_run)
     best_weights = None

@@ -21,8 +21,8 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from occlusion_fr.models.data import load_images, load_masks, normalise
-from occlusion_fr.models.training import (Checkpointer, Device, EarlyStopping, choose_device, fingerprint,
-                                          load_weights, seed_everything)
+from occlusion_fr.models.training import (Checkpointer, Device, EarlyStopping, choose_device, data_digest,
+                                          fingerprint, load_weights, seed_everything)
 
 log = logging.getLogger(__name__)
 CLEAN = "clean"
@@ -116,8 +116,9 @@ def train_segmenter(split_table: pd.DataFrame, sets_dir, crops_dir, occlusion_se
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=settings["lr"], total_steps=epochs * steps,
                                                    pct_start=0.1)
     stopper = EarlyStopping(settings["patience"])
-    run = Checkpointer(checkpoint_dir, fingerprint({"settings": settings, "seed": seed, "sets": occlusion_sets,
-                                                     "train": len(train.images)}))
+    run = Checkpointer(checkpoint_dir, fingerprint({
+        "settings": settings, "seed": seed, "sets": occlusion_sets,
+        "data": data_digest(train.images, train.labels, val_images, val_labels)}))
     parts_of_run = {"model": model, "optimiser": optimiser, "schedule": schedule, "stopper": stopper}
     history, start_epoch = run.resume_into(parts_of_run)
     best_weights = None

@@ -65,6 +65,15 @@ def fingerprint(settings: dict) -> str:
     return hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
+def data_digest(*tensors: torch.Tensor) -> str:
+    """Digest of the training data itself: files rewritten under the same names (a moved
+    occlusion, another crop margin) must not resume a checkpoint trained on the old ones."""
+    digest = hashlib.sha256()
+    for tensor in tensors:
+        digest.update(tensor.contiguous().numpy().tobytes())
+    return digest.hexdigest()[:16]
+
+
 def save_checkpoint(path, state: dict) -> None:
     with atomic_path(path) as tmp:
         torch.save(state, tmp)

@@ -31,8 +31,18 @@ from occlusion_fr.occlusions.overlay import fill_boxes
 from occlusion_fr.occlusions.sunglasses import render_sunglasses
 
 log = logging.getLogger(__name__)
+# The config keys each renderer reads; the rest of an occlusion's entry does not concern it.
+RENDERER_KEYS = {"band": ("type", "layout", "regions", "intensity"),
+                 "face_mask": ("type", "source", "directory", "styles", "turn_threshold_deg"),
+                 "sunglasses": ("type",)}
 INDEX_COLUMNS = ["image", "identity", "split", "occluded", "label", "exact", "label_fraction", "exact_fraction",
                  "raw_iou", "iou", "details"]
+
+
+def renderer_spec(spec: dict) -> dict:
+    """The part of an occlusion's config entry that its renderer uses (so that a default
+    meant for another renderer never changes this one's outputs)."""
+    return {key: spec[key] for key in RENDERER_KEYS[spec["type"]] if key in spec}
 
 
 def image_rng(seed: int, occlusion: str, image: str) -> np.random.Generator:
