@@ -73,9 +73,9 @@ def test_weights_round_trip_and_pickled_objects_are_refused(tmp_path):
 def test_early_stopping_waits_for_patience():
     stopper = EarlyStopping(patience=2)
     assert stopper.update(0, 0.5) and not stopper.should_stop(1)
-    assert not stopper.update(1, 0.5) and not stopper.should_stop(1)
-    assert stopper.should_stop(2)
-    assert stopper.update(2, 0.6) and stopper.best_epoch == 2
+    assert not stopper.update(1, 0.5) and not stopper.should_stop(2)  # one epoch without improvement
+    assert not stopper.update(2, 0.5) and stopper.should_stop(3)  # two: stop
+    assert stopper.update(3, 0.6) and stopper.best_epoch == 3
 
 
 def test_augment_keeps_range_and_shape_and_is_seeded():
@@ -108,3 +108,12 @@ def test_checkpoint_of_other_data_is_not_resumed(tmp_path):
         [{"epoch": 1}], 1)
     images[0, 0, 0, 0] = 1  # same files, other pixels
     assert Checkpointer(tmp_path, fingerprint({"data": data_digest(images)})).resume_into({"model": model}) == ([], 0)
+
+
+def test_early_stopping_ends_the_epoch_loop():
+    stopper = EarlyStopping(patience=2)
+    seen = []
+    for epoch in stopper.epochs(0, 10):
+        seen.append(epoch)
+        stopper.update(epoch, 0.5 if epoch == 1 else 0.4)
+    assert seen == [0, 1, 2, 3]

@@ -70,9 +70,7 @@ def train_base_cnn(table: pd.DataFrame, crops_dir, settings: dict, seed: int, ch
     history, start_epoch = run.resume_into(parts_of_run)
     best_weights = None
 
-    for epoch in range(start_epoch, epochs):
-        if stopper.best_epoch >= 0 and stopper.should_stop(epoch):
-            break
+    for epoch in stopper.epochs(start_epoch, epochs):
         started = time.time()
         model.train()
         order = torch.randperm(len(images["train"]), generator=torch.Generator().manual_seed(seed * 1000 + epoch))

@@ -123,9 +123,7 @@ def train_segmenter(split_table: pd.DataFrame, sets_dir, crops_dir, occlusion_se
     history, start_epoch = run.resume_into(parts_of_run)
     best_weights = None
 
-    for epoch in range(start_epoch, epochs):
-        if stopper.best_epoch >= 0 and stopper.should_stop(epoch):
-            break
+    for epoch in stopper.epochs(start_epoch, epochs):
         started = time.time()
         model.train()
         generator = torch.Generator().manual_seed(seed * 1000 + epoch)

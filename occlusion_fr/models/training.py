@@ -105,7 +105,15 @@ class EarlyStopping:
         return improved
 
     def should_stop(self, epoch: int) -> bool:
-        return epoch - self.best_epoch >= self.patience
+        """Asked before running ``epoch``: have ``patience`` epochs passed without improving?"""
+        return epoch - self.best_epoch - 1 >= self.patience
+
+    def epochs(self, start: int, stop: int):
+        """Epoch numbers from ``start`` until ``stop`` or until patience runs out."""
+        for epoch in range(start, stop):
+            if self.best_epoch >= 0 and self.should_stop(epoch):
+                return
+            yield epoch
 
     def state_dict(self) -> dict:
         return {"best": self.best, "best_epoch": self.best_epoch}
