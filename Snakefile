@@ -10,6 +10,8 @@ include: "rules/faces.smk"
 include: "rules/regions.smk"
 include: "rules/occlusions.smk"
 include: "rules/models.smk"
+include: "rules/masks.smk"
+include: "rules/evaluation.smk"
 
 
 rule all:
@@ -18,3 +20,4 @@ rule all:
         data_stage_outputs(DATASET),
         occlusion_stage_outputs(DATASET),
         model_stage_outputs(DATASET),
+        mask_stage_outputs(DATASET),

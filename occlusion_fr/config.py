@@ -71,5 +71,10 @@ def check_references(config: dict) -> None:
                 if region not in layout["regions"]:
                     problems.append(f"config key occlusions.{name}.regions: {region!r} is not a region of "
                                     f"{spec['layout']}")
+    if config["saliency"]["layout"] not in config["layouts"]:
+        problems.append(f"config key saliency.layout: no masking layout named {config['saliency']['layout']!r}")
+    for i, name in enumerate(config["saliency"]["occlusions"]):
+        if name not in config["occlusion_sets"]["test"]:
+            problems.append(f"config key saliency.occlusions.{i}: {name!r} is not in occlusion_sets.test")
     if problems:
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems))

@@ -55,6 +55,21 @@ def layout_over_crop(layout: dict, crop_rgb: np.ndarray, landmarks: np.ndarray, 
     return fig
 
 
+def tint(image_rgb: np.ndarray, mask: np.ndarray, colour=(1.0, 0.1, 0.1), alpha: float = 0.45) -> np.ndarray:
+    """An RGB image (uint8 or 0..1) as 0..1 floats with ``mask`` pixels blended towards ``colour``."""
+    image = image_rgb.astype(np.float32) / (255.0 if image_rgb.dtype == np.uint8 else 1.0)
+    out = image.copy()
+    out[mask] = (1 - alpha) * image[mask] + alpha * np.asarray(colour, np.float32)
+    return out
+
+
+def upsample(values: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Nearest-neighbour enlargement of a small (h, w) map to (height, width)."""
+    rows = np.arange(height) * values.shape[0] // height
+    cols = np.arange(width) * values.shape[1] // width
+    return values[rows][:, cols]
+
+
 def image_grid(rows: dict[str, list[np.ndarray]], column_titles: list[str], title: str):
     """Named rows of equally sized images (RGB or boolean masks) as one figure."""
     n_rows, n_cols = len(rows), len(column_titles)

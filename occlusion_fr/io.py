@@ -52,6 +52,12 @@ def write_csv(path, frame: pd.DataFrame) -> None:
         frame.to_csv(tmp, index=False, float_format="%.3f")
 
 
+def write_npy(path, array: np.ndarray) -> None:
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as handle:
+            np.save(handle, array)
+
+
 def write_image(path, image_rgb: np.ndarray, jpeg_quality: int = 95) -> None:
     """Write an RGB uint8 image; the format follows the file suffix."""
     path = Path(path)

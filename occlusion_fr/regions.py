@@ -42,6 +42,13 @@ def _grid(rows: int, cols: int, height: int, width: int) -> dict:
     }
 
 
+def region_names(layout: dict) -> list[str]:
+    """Region names of a layout spec, known before any data (the workflow plans jobs with them)."""
+    if "grid" in layout:
+        return [f"r{r + 1}c{c + 1}" for r in range(layout["grid"]["rows"]) for c in range(layout["grid"]["cols"])]
+    return list(layout["regions"])
+
+
 def _named_landmarks(spec: dict) -> list[str]:
     if "centre" in spec:
         return list(spec["centre"]["landmarks"])

@@ -4,6 +4,7 @@ from snakemake.utils import min_version
 
 from occlusion_fr.config import validate_config
 from occlusion_fr.occlusions.sets import renderer_spec
+from occlusion_fr.regions import region_names
 
 min_version("9.0")
 
@@ -15,6 +16,10 @@ LAYOUTS = list(config["layouts"])  # masking layouts: blocks (and later mask dic
 REGION_LAYOUTS = {**config["layouts"], **config["occlusion_layouts"]}  # all written to regions/
 
 
+# Table 1: rows are clean test crops and the test occlusions; columns no FDM and each layout.
+PROBES = ["clean", *config["occlusion_sets"]["test"]]
+STRATEGIES = ["none", *LAYOUTS]
+
 OCCLUSION_SETS = [(split, name) for split, names in config["occlusion_sets"].items() for name in names]
 
 
@@ -23,6 +28,10 @@ wildcard_constraints:
     layout="|".join(REGION_LAYOUTS),
     split="train|val|test",
     occlusion="|".join(config["occlusions"]),
+    probe="|".join(["clean", *config["occlusions"]]),
+    masking_layout="|".join(LAYOUTS),
+    strategy="|".join(STRATEGIES),
+    region="[A-Za-z0-9_]+",
 
 
 def results(dataset, path):
@@ -33,6 +42,16 @@ def layout_spec(wildcards):
     """A layout's region definition, without the percentile (used only by the mask
     dictionary), so changing a percentile does not recompute the regions."""
     return {k: v for k, v in REGION_LAYOUTS[wildcards.layout].items() if k != "percentile"}
+
+
+def masking_layout_regions(layout):
+    return region_names(config["layouts"][layout])
+
+
+def layout_masks(wildcards):
+    """The binary masks of every region of a masking layout."""
+    return [results(wildcards.dataset, f"masks/{wildcards.masking_layout}/{region}.npy")
+            for region in masking_layout_regions(wildcards.masking_layout)]
 
 
 def occlusion_set_files(suffix):
@@ -61,6 +80,17 @@ def model_stage_outputs(dataset):
         results(dataset, "figures/base_cnn_training.png"),
         results(dataset, "models/segmenter/test_metrics.md"),
         results(dataset, "figures/segmenter_predictions.png"),
+    ]
+
+
+def mask_stage_outputs(dataset):
+    return [
+        *[results(dataset, f"masks/{layout}/{region}.npy") for layout in LAYOUTS
+          for region in masking_layout_regions(layout)],
+        *expand(results(dataset, "figures/masks_{layout}.png"), layout=LAYOUTS),
+        results(dataset, "table1.md"),
+        results(dataset, "figures/saliency_clean.png"),
+        results(dataset, "figures/saliency_fdm.png"),
     ]
 
 

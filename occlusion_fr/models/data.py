@@ -8,6 +8,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from occlusion_fr import CROP_HEIGHT, CROP_WIDTH
 from occlusion_fr.detect import read_rgb
 
 
@@ -15,6 +16,8 @@ def load_images(folder, names, desc: str = "load") -> torch.Tensor:
     """(N, 3, H, W) uint8 tensor of the images ``folder / name``."""
     folder = Path(folder)
     images = [read_rgb(folder / name) for name in tqdm(list(names), desc=desc, unit="img")]
+    if not images:
+        return torch.zeros(0, 3, CROP_HEIGHT, CROP_WIDTH, dtype=torch.uint8)
     return torch.from_numpy(np.stack(images)).permute(0, 3, 1, 2).contiguous()
 
 

@@ -1,0 +1,91 @@
+"""Table 1 (paper section 5.3): rank-1 per occlusion (rows) and masking strategy (columns).
+
+``none`` is identification without FDM; each layout column uses that layout's mask
+dictionary, with the regions chosen by the segmenter or, as an upper bound, by the exact
+occlusion masks (oracle). For LFW, the paper's numbers (resources/paper_table1.csv, rank-1 in
+percent, the clean row being the base CNN's rank-1) go beside ours.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from occlusion_fr.evaluation.occlusion_masks import DETECTORS
+from occlusion_fr.evaluation.strategies import NO_FDM
+
+
+def table1(summaries: list[pd.DataFrame], rows: list[str], strategies: list[str]) -> pd.DataFrame:
+    """Long table (occlusion, strategy, detector, rank1, rank5, ...) in row and column order;
+    the no-FDM cells are repeated for each detector, so each detector reads as a full table."""
+    long = pd.concat(summaries, ignore_index=True)
+    detectors = [d for d in DETECTORS if d in set(long["detector"])]
+    none = long[long["strategy"] == NO_FDM]
+    long = pd.concat([long[long["strategy"] != NO_FDM], *[none.assign(detector=d) for d in detectors]],
+                     ignore_index=True)
+    long["occlusion"] = pd.Categorical(long["occlusion"], rows, ordered=True)
+    long["strategy"] = pd.Categorical(long["strategy"], strategies, ordered=True)
+    long["detector"] = pd.Categorical(long["detector"], detectors, ordered=True)
+    long = long.sort_values(["detector", "occlusion", "strategy"]).reset_index(drop=True)
+    long["detector"] = long["detector"].astype(str)
+    long["occlusion"] = long["occlusion"].astype(str)
+    long["strategy"] = long["strategy"].astype(str)
+    return long
+
+
+def with_paper(long: pd.DataFrame, paper: pd.DataFrame | None) -> pd.DataFrame:
+    """Adds the paper's rank-1 (percent) and our difference to it, where the paper has the cell."""
+    long = long.copy()
+    if paper is None:
+        long["paper_rank1"] = np.nan
+    else:
+        lookup = paper.set_index(["occlusion", "strategy"])["rank1"]
+        long["paper_rank1"] = [lookup.get((o, s), np.nan) for o, s in zip(long["occlusion"], long["strategy"])]
+    long["difference"] = 100 * long["rank1"] - long["paper_rank1"]
+    return long
+
+
+def _grid(long: pd.DataFrame, detector: str, value: str, rows, strategies) -> list[list[float]]:
+    cells = long[long["detector"] == detector].set_index(["occlusion", "strategy"])[value]
+    return [[cells.get((r, s), np.nan) for s in strategies] for r in rows]
+
+
+def _row_line(name: str, values, fmt, best: bool = False) -> str:
+    finite = [v for v in values if not np.isnan(v)]
+    top = max(finite) if finite and best else None
+    cells = ["" if np.isnan(v) else (f"**{fmt(v)}**" if top is not None and v == top else fmt(v)) for v in values]
+    return f"| {name} | " + " | ".join(cells) + " |"
+
+
+def table1_markdown(long: pd.DataFrame, dataset: str, rows: list[str], strategies: list[str]) -> str:
+    header = "| occlusion | " + " | ".join("no FDM" if s == NO_FDM else s for s in strategies) + " |"
+    rule = "|---|" + "---:|" * len(strategies)
+    percent = lambda v: f"{100 * v:.2f}"  # noqa: E731
+    lines = [f"# Table 1: rank-1 identification under occlusion ({dataset}, test split)", "",
+             "Rank-1 (%) by cosine nearest neighbour against the training split, probe and gallery features "
+             "masked by the probe's feature discarding mask. Best strategy per row in bold."]
+    detectors = [d for d in DETECTORS if d in set(long["detector"])]
+    titles = {"segmenter": "Regions chosen by the segmenter (the paper's method)",
+              "oracle": "Regions chosen from the exact occlusion masks (oracle)"}
+    for detector in detectors:
+        lines += ["", f"## {titles.get(detector, detector)}", "", header, rule]
+        for name, values in zip(rows, _grid(long, detector, "rank1", rows, strategies)):
+            lines.append(_row_line(name, values, percent, best=True))
+    if long["paper_rank1"].notna().any():
+        lines += ["", "## Beside the paper (segmenter; ours / paper / difference in points)", "", header, rule]
+        ours = _grid(long, "segmenter", "rank1", rows, strategies)
+        paper = _grid(long, "segmenter", "paper_rank1", rows, strategies)
+        for name, our_row, paper_row in zip(rows, ours, paper):
+            cells = ["" if np.isnan(p) else f"{100 * o:.2f} / {p:.2f} / {100 * o - p:+.2f}"
+                     for o, p in zip(our_row, paper_row)]
+            lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    lines += ["", "## Distinct FDMs and share of features kept (segmenter)", "",
+              "| occlusion | " + " | ".join(s for s in strategies if s != NO_FDM) + " |",
+              "|---|" + "---:|" * (len(strategies) - 1)]
+    masked = [s for s in strategies if s != NO_FDM]
+    fdms = _grid(long, "segmenter", "distinct_fdms", rows, masked)
+    kept = _grid(long, "segmenter", "mean_kept_share", rows, masked)
+    for name, fdm_row, kept_row in zip(rows, fdms, kept):
+        cells = ["" if np.isnan(k) else f"{int(f)} FDMs, {100 * k:.0f}% kept" for f, k in zip(fdm_row, kept_row)]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"

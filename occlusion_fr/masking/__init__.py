@@ -1,0 +1,1 @@
+"""Feature discarding: mask generators (PDSN), the mask dictionary and feature discarding masks."""

@@ -1,0 +1,27 @@
+"""The mask dictionary (paper section 3.3): one binary feature mask per region.
+
+A region's mean mask m (averaged generator outputs) becomes M = 1 where m > delta, delta the
+p-th percentile of m: the lowest p% of elements (the ones the region's occlusion corrupts
+most) are discarded, the rest kept. Ties at delta are broken by element order, so exactly
+round(p% of the elements) are discarded whatever the values.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def binarise(mean_mask: np.ndarray, percentile: float) -> np.ndarray:
+    """uint8 mask of ``mean_mask``'s shape: 0 for the lowest ``percentile``% of elements, else 1."""
+    if not 0 <= percentile <= 100:
+        raise ValueError(f"percentile must be within 0..100, got {percentile}")
+    values = np.asarray(mean_mask, dtype=np.float64).ravel()
+    discard = int(round(percentile / 100 * values.size))
+    binary = np.ones(values.size, dtype=np.uint8)
+    binary[np.argsort(values, kind="stable")[:discard]] = 0
+    return binary.reshape(np.shape(mean_mask))
+
+
+def kept_by_position(binary: np.ndarray) -> np.ndarray:
+    """Share of channels kept at each spatial position of a (C, H, W) mask (for figures)."""
+    return binary.reshape(binary.shape[0], -1).mean(0).reshape(binary.shape[1:])

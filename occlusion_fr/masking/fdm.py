@@ -1,0 +1,44 @@
+"""Feature discarding masks (paper section 3.5).
+
+A region counts as occluded when more than ``overlap_threshold`` of its pixels are marked
+occluded (by the segmenter, or by the renderer's exact mask for the oracle). The feature
+discarding mask (FDM) is the elementwise product of the occluded regions' masks; with no
+occluded region, it keeps everything.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def region_pixel_masks(layout: dict) -> dict[str, np.ndarray]:
+    """Boolean (H, W) mask per region: the pixels whose centres lie inside its box."""
+    height, width = layout["crop_height"], layout["crop_width"]
+    ys, xs = np.mgrid[0:height, 0:width] + 0.5
+    masks = {}
+    for region, info in layout["regions"].items():
+        x0, y0, x1, y1 = info["box"]
+        masks[region] = (xs >= x0) & (xs < x1) & (ys >= y0) & (ys < y1)
+        if not masks[region].any():
+            raise ValueError(f"layout {layout['layout']}: region {region} holds no pixel centre")
+    return masks
+
+
+def region_overlap(occluded: np.ndarray, region_masks: dict[str, np.ndarray]) -> np.ndarray:
+    """(N, R) share of each region's pixels marked occluded in each (H, W) mask of ``occluded``."""
+    occluded = np.asarray(occluded, dtype=bool).reshape(len(occluded), -1)
+    stacked = np.stack([m.ravel() for m in region_masks.values()], axis=1).astype(np.float32)
+    return (occluded.astype(np.float32) @ stacked) / stacked.sum(0)
+
+
+def occluded_regions(overlap: np.ndarray, regions: list[str], threshold: float) -> list[tuple[str, ...]]:
+    """Per image, the regions whose overlap exceeds ``threshold`` (strictly), in layout order."""
+    return [tuple(r for r, share in zip(regions, row) if share > threshold) for row in overlap]
+
+
+def feature_discarding_mask(dictionary: dict[str, np.ndarray], selected: tuple[str, ...], shape) -> np.ndarray:
+    """Product of the selected regions' binary masks (all ones when none is selected)."""
+    mask = np.ones(shape, dtype=np.uint8)
+    for region in selected:
+        mask = mask * dictionary[region]
+    return mask

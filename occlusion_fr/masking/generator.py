@@ -1,0 +1,171 @@
+"""Mask generators trained in a pairwise differential Siamese network (PDSN, paper section 3.2).
+
+For one region of a layout, a pair is a clean crop x and the same crop with that region
+filled by a uniform block, x_occ. The frozen base CNN gives feature maps f(x) and f(x_occ);
+the generator sees |f(x) - f(x_occ)| and outputs a mask M in (0, 1) of the map's shape.
+Both masked maps go through the frozen embedding and LMCL head:
+
+    loss = (CE(head(M f(x)), y) + CE(head(M f(x_occ)), y)) / 2 + lambda * mean |M f(x) - M f(x_occ)|
+
+The classification term keeps the elements that identify people; the difference term
+pushes the elements the block corrupts towards zero. Selection uses the validation loss,
+which combines both (the paper trains "until the validation accuracy and MAE stagnate").
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import zlib
+
+import numpy as np
+import pandas as pd
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from occlusion_fr.models.base_cnn import BaseCNN
+from occlusion_fr.models.training import Device, EarlyStopping, seed_everything
+from occlusion_fr.occlusions.blocks import render_block
+
+log = logging.getLogger(__name__)
+
+
+class MaskGenerator(nn.Module):
+    """Convolution (C -> C), PReLU, batch norm, sigmoid (paper section 3.2)."""
+
+    def __init__(self, channels: int, kernel_size: int = 3):
+        super().__init__()
+        self.layers = nn.Sequential(nn.Conv2d(channels, channels, kernel_size, padding=kernel_size // 2),
+                                    nn.PReLU(channels), nn.BatchNorm2d(channels), nn.Sigmoid())
+
+    def forward(self, difference: torch.Tensor) -> torch.Tensor:
+        return self.layers(difference)
+
+
+def pdsn_loss(base: BaseCNN, generator: MaskGenerator, clean: torch.Tensor, occluded: torch.Tensor,
+              labels: torch.Tensor, lambda_diff: float) -> dict[str, torch.Tensor]:
+    """Loss terms for a batch of float feature-map pairs; ``correct`` counts occluded probes
+    classified right (cosine without margin)."""
+    mask = generator((clean - occluded).abs())
+    masked_clean, masked_occluded = mask * clean, mask * occluded
+    logits_clean = base.head(base.embed(masked_clean), labels).float()
+    logits_occluded = base.head(base.embed(masked_occluded), labels).float()
+    classification = (F.cross_entropy(logits_clean, labels) + F.cross_entropy(logits_occluded, labels)) / 2
+    difference = (masked_clean - masked_occluded).float().abs().mean()
+    correct = (logits_occluded.argmax(1) == labels).sum()  # the margin only lowers the true class
+    return {"loss": classification + lambda_diff * difference, "classification": classification,
+            "mae": difference, "correct": correct, "mask": mask}
+
+
+def block_images(crops: torch.Tensor, rows: pd.DataFrame) -> torch.Tensor:
+    """uint8 crops (N, 3, H, W) with each row's block drawn (rows align with crops)."""
+    out = np.empty_like(crops.numpy())
+    for i, (grey, *box) in enumerate(rows[["grey", "x0", "y0", "x1", "y1"]].itertuples(index=False)):
+        crop = np.ascontiguousarray(crops[i].permute(1, 2, 0).numpy())
+        out[i] = render_block(crop, box, int(grey))[0].transpose(2, 0, 1)
+    return torch.from_numpy(out)
+
+
+def region_seed(seed: int, layout: str, region: str) -> int:
+    return seed * 1_000_003 + zlib.crc32(f"{layout}/{region}".encode()) % 1_000_003
+
+
+def _batches(n: int, batch_size: int, generator: torch.Generator | None):
+    order = torch.randperm(n, generator=generator) if generator is not None else torch.arange(n)
+    for start in range(0, n, batch_size):
+        yield order[start:start + batch_size]
+
+
+def _run_epoch(base, generator, pairs, settings, device: Device, optimiser=None, shuffle=None) -> dict:
+    clean, occluded, labels = pairs
+    training = optimiser is not None
+    generator.train(training)
+    totals = {"loss": 0.0, "classification": 0.0, "mae": 0.0, "correct": 0}
+    with torch.set_grad_enabled(training):
+        for index in _batches(len(labels), settings["batch_size"], shuffle):
+            if training and len(index) < 2:  # batch norm needs two samples
+                continue
+            batch_clean = device.images(clean[index].float())
+            batch_occluded = device.images(occluded[index].float())
+            with device.autocast():
+                terms = pdsn_loss(base, generator, batch_clean, batch_occluded, labels[index].to(device.device),
+                                  settings["lambda_diff"])
+            if training:
+                optimiser.zero_grad(set_to_none=True)
+                terms["loss"].backward()
+                optimiser.step()
+            for key in ("loss", "classification", "mae"):
+                totals[key] += terms[key].item() * len(index)
+            totals["correct"] += int(terms["correct"])
+    n = max(len(labels), 1)
+    return {"loss": totals["loss"] / n, "classification": totals["classification"] / n, "mae": totals["mae"] / n,
+            "accuracy": totals["correct"] / n}
+
+
+def train_mask_generator(base: BaseCNN, train_pairs, val_pairs, settings: dict, seed: int,
+                         device: Device) -> dict:
+    """Train one generator on (clean maps, occluded maps, labels) pairs; keep the weights with
+    the lowest validation loss. Returns the record: history, best epoch, generator."""
+    seed_everything(seed)
+    generator = device.model(MaskGenerator(base.map_shape[0], settings["kernel_size"]))
+    optimiser = torch.optim.Adam(generator.parameters(), lr=settings["lr"])
+    stopper = EarlyStopping(settings["patience"])
+    history, best_weights = [], None
+    shuffle = torch.Generator().manual_seed(seed)
+    for epoch in stopper.epochs(0, settings["max_epochs"]):
+        started = time.time()
+        train = _run_epoch(base, generator, train_pairs, settings, device, optimiser, shuffle)
+        val = _run_epoch(base, generator, val_pairs, settings, device)
+        improved = stopper.update(epoch, -val["loss"])
+        if improved:
+            best_weights = {k: v.detach().cpu().clone() for k, v in generator.state_dict().items()}
+        history.append({"epoch": epoch + 1, **{f"train_{k}": v for k, v in train.items()},
+                        **{f"val_{k}": v for k, v in val.items()}, "seconds": time.time() - started})
+        log.info("epoch %d: train loss %.4f (cls %.4f, MAE %.4f, acc %.3f); val loss %.4f (cls %.4f, MAE %.4f, "
+                 "acc %.3f)%s", epoch + 1, train["loss"], train["classification"], train["mae"], train["accuracy"],
+                 val["loss"], val["classification"], val["mae"], val["accuracy"], " best" if improved else "")
+    generator.load_state_dict(best_weights)
+    return {"history": history, "best_epoch": stopper.best_epoch + 1, "val_loss": -stopper.best,
+            "val_accuracy": history[stopper.best_epoch]["val_accuracy"],
+            "val_mae": history[stopper.best_epoch]["val_mae"], "generator": generator}
+
+
+@torch.no_grad()
+def mean_mask(generator: MaskGenerator, clean: torch.Tensor, occluded: torch.Tensor, device: Device,
+              batch_size: int = 256) -> np.ndarray:
+    """Mean of the generator's outputs over pairs, each output min-max normalised first
+    (paper section 3.3). float32 array of the feature map's shape."""
+    generator.eval()
+    total = None
+    for start in range(0, len(clean), batch_size):
+        difference = (clean[start:start + batch_size].float() - occluded[start:start + batch_size].float()).abs()
+        with device.autocast():
+            masks = generator(device.images(difference)).float().cpu()
+        flat = masks.flatten(1)
+        low, high = flat.min(1, keepdim=True).values, flat.max(1, keepdim=True).values
+        normalised = ((flat - low) / (high - low).clamp_min(1e-12)).view_as(masks)
+        total = normalised.sum(0) if total is None else total + normalised.sum(0)
+    return (total / len(clean)).numpy().astype(np.float32)
+
+
+def region_pairs(model: BaseCNN, blocks: pd.DataFrame, split: str, region: str, clean_names: np.ndarray,
+                 clean_maps: torch.Tensor, crops_dir, identities: list[str], device: Device):
+    """(clean maps, occluded maps, labels) for the ``split`` images of one region's blocks:
+    the clean maps come from the shared cache, the occluded ones are computed here."""
+    from occlusion_fr.evaluation.features import feature_maps
+    from occlusion_fr.models.data import load_images
+
+    rows = blocks[(blocks["split"] == split) & (blocks["region"] == region)].reset_index(drop=True)
+    if rows.empty:
+        raise ValueError(f"no {split} blocks for region {region!r}")
+    position = {name: i for i, name in enumerate(clean_names)}
+    missing = sorted(set(rows["image"]) - set(position))
+    if missing:
+        raise ValueError(f"{len(missing)} {split} images have blocks but no cached feature map, e.g. {missing[0]}")
+    label_of = {name: i for i, name in enumerate(identities)}
+    occluded = feature_maps(model, block_images(load_images(crops_dir, rows["crop"], desc=f"{split} crops"), rows),
+                            device)
+    clean = clean_maps[torch.as_tensor([position[name] for name in rows["image"]])]
+    labels = torch.tensor([label_of[name] for name in rows["identity"]])
+    return clean, occluded, labels

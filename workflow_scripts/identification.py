@@ -1,0 +1,44 @@
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from occlusion_fr.evaluation.features import load_base_cnn, load_feature_maps
+from occlusion_fr.evaluation.identification import MaskedGallery
+from occlusion_fr.evaluation.occlusion_masks import load_occlusion_masks
+from occlusion_fr.evaluation.strategies import ProbeSet, evaluate_strategy
+from occlusion_fr.io import read_json, write_csv
+from occlusion_fr.logs import job_logging
+from occlusion_fr.models.training import choose_device
+
+with job_logging(snakemake.log[0]) as log:
+    torch.set_num_threads(snakemake.threads)
+    inputs, p = snakemake.input, snakemake.params
+    masked = snakemake.wildcards.strategy != "none"
+    device = choose_device(p.precision)
+    model, _ = load_base_cnn(inputs.weights, inputs.metrics, device)
+    identity_of = dict(pd.read_csv(inputs.split)[["image", "identity"]].itertuples(index=False))
+    layout = read_json(inputs.regions) if masked else None
+    dictionary = {Path(path).stem: np.load(path, allow_pickle=False) for path in inputs.masks} if masked else {}
+
+    gallery_names, gallery_maps = load_feature_maps(inputs.gallery)
+    gallery = MaskedGallery(model, gallery_maps, np.array([identity_of[n] for n in gallery_names]), dictionary,
+                            device)
+    probe_sets = []
+    for i, probe in enumerate(p.probes):
+        names, maps = load_feature_maps(inputs.probes[i])
+        occlusion_masks = {}
+        if masked:
+            mask_names, occlusion_masks = load_occlusion_masks(inputs.occlusion_masks[i])
+            if not np.array_equal(mask_names, names):
+                raise ValueError(f"{inputs.occlusion_masks[i]} and {inputs.probes[i]} list different images")
+        probe_sets.append(ProbeSet(probe, names, np.array([identity_of[n] for n in names]), maps, occlusion_masks))
+
+    summary, per_probe = evaluate_strategy(gallery, probe_sets, layout, p.overlap_threshold)
+    for row in summary.itertuples(index=False):
+        log.info("%s / %s / %s: rank-1 %.4f rank-5 %.4f over %d probes, %d distinct FDMs, %.1f regions, %.0f%% kept",
+                 row.strategy, row.detector, row.occlusion, row.rank1, row.rank5, row.probes, row.distinct_fdms,
+                 row.mean_regions, 100 * row.mean_kept_share)
+    write_csv(snakemake.output.summary, summary)
+    write_csv(snakemake.output.probes, per_probe)
