@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 DATASET ?= synthetic
 CORES ?= all
 
-.PHONY: run test dry-run bench clean-venv
+.PHONY: run test dry-run report bench clean-venv
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,6 +20,10 @@ $(STAMP): requirements.txt pyproject.toml
 
 run: $(STAMP)
 	$(BIN)/snakemake --cores $(CORES) --config dataset=$(DATASET)
+
+# HTML report of a finished run: Table 1, masks, saliency, models, data (captions in report/).
+report: $(STAMP)
+	$(BIN)/snakemake --config dataset=$(DATASET) --report results/$(DATASET)/report.html
 
 dry-run: $(STAMP)
 	$(BIN)/snakemake -n --config dataset=$(DATASET)

@@ -59,6 +59,10 @@ def test_repository_config_is_valid():
     (lambda c: c["blocks"].update(splits=["test"]), "config key blocks.splits.0"),
     (lambda c: c["occlusion_layouts"].update(lm2=c["layouts"]["lm2"]), "config key occlusion_layouts.lm2: also"),
     (lambda c: c["occlusions"]["eyes"].update(layout="nowhere"), "config key occlusions.eyes.layout"),
+    (lambda c: c["saliency"].update(layout="landmark_bands"), "config key saliency.layout: no masking layout"),
+    (lambda c: c["saliency"].update(occlusions=["eyes", "scarf"]), "config key saliency.occlusions.1"),
+    (lambda c: c["feature_discarding"].update(overlap_threshold=1.5), "config key feature_discarding.overlap_threshold"),
+    (lambda c: c["mask_generator"].update(kernel_size=2), "config key mask_generator.kernel_size"),
 ])
 def test_wrong_keys_and_values_are_named(change, named):
     config = copy.deepcopy(yaml.safe_load((REPO / "config.yaml").read_text()))

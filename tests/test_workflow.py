@@ -3,6 +3,7 @@
 import json
 import re
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -11,9 +12,16 @@ from conftest import SHARED_LFW, needs_lfw, snakemake, write_config
 pytestmark = pytest.mark.slow
 # Small enough that the whole pipeline, trainings included, runs in about a minute.
 TINY_TRAINING = {"base_cnn": {"batch_size": 8}, "segmenter": {"batch_size": 8, "samples_per_epoch": 32,
-                                                              "val_samples": 16}}
+                                                              "val_samples": 16},
+                 "mask_generator": {"batch_size": 8}}
 TINY = {**TINY_TRAINING, "datasets": {"synthetic": {"identities": 4, "images_per_identity": 5,
-                                                    "max_epochs": {"base_cnn": 2, "segmenter": 2}}}}
+                                                    "max_epochs": {"base_cnn": 2, "segmenter": 2,
+                                                                   "mask_generator": 2}}}}
+# Jobs after the models: one generator and one dictionary entry per region of each masking layout
+# (grid3x3 9, lm1 4, lm2 5), feature maps of train/val/test clean crops and the 8 test occlusion
+# sets, occlusion masks of the 9 test probe sets, identification with no FDM and per layout.
+MASK_STAGE_JOBS = {"feature_maps": 3 + 8, "occlusion_masks": 9, "mask_generator": 18, "mask_dictionary": 18,
+                   "mask_figure": 3, "identification": 4, "table1": 1, "saliency_figures": 1}
 
 
 def planned_jobs(output: str) -> dict[str, int]:
@@ -30,7 +38,7 @@ def test_dry_run_of_the_whole_dag(workdir):
     assert planned_jobs(snakemake(workdir, "-n")) == {
         "synthetic_dataset": 1, "detect_faces": 1, "split": 1, "landmark_statistics": 1, "region_layout": 4,
         "coverage_report": 1, "occlusion_set": 7 + 7 + 8, "occlusion_summary": 1, "region_blocks": 3,
-        "base_cnn": 1, "segmenter": 1, "all": 1}
+        "base_cnn": 1, "segmenter": 1, **MASK_STAGE_JOBS, "all": 1}
 
 
 @needs_lfw
@@ -69,37 +77,74 @@ def test_data_stage_end_to_end_then_incremental(workdir):
                  "region_blocks_lm1", "occlusion_summary", "base_cnn", "segmenter"):
         assert (out / "benchmarks" / f"{rule}.tsv").is_file() and (out / "logs" / f"{rule}.log").is_file()
 
+    table = pd.read_csv(out / "table1.csv")
+    assert set(table["detector"]) == {"segmenter", "oracle"}
+    assert len(table) == 2 * 9 * 4  # detectors x rows (clean + 8 test occlusions) x strategies
+    assert table["rank1"].between(0, 1).all() and (table["rank1"] <= table["rank5"]).all()
+    assert (table.query("strategy == 'none'")["mean_kept_share"] == 1).all()
+    oracle = table.query("detector == 'oracle' and strategy == 'lm2' and occlusion == 'eyes'").iloc[0]
+    assert oracle["mean_regions"] == 1 and oracle["distinct_fdms"] == 1  # the eyes band is lm2's eyes region
+    for layout, regions in {"grid3x3": 9, "lm1": 4, "lm2": 5}.items():
+        masks = sorted((out / "masks" / layout).glob("*.npy"))
+        assert len(masks) == regions
+        percentile = {"grid3x3": 25, "lm1": 20, "lm2": 30}[layout]
+        for path in masks:
+            mask = np.load(path)
+            assert mask.shape == (512, 8, 6) and mask.sum() == mask.size - round(percentile / 100 * mask.size)
+    for figure in ("masks_lm2", "saliency_clean", "saliency_fdm"):
+        assert (out / "figures" / f"{figure}.png").stat().st_size > 1000
+
+    snakemake(workdir, "--report", "results/synthetic/report.html", "--configfile", str(config))
+    assert "table1.md" in (out / "report.html").read_text(errors="replace")
+
     assert "Nothing to be done" in snakemake(workdir, "-n", "--configfile", str(config))
 
-    # Changing one layout's definition reruns only that layout (and the combined report).
+    # Changing one layout's definition reruns only that layout's jobs (and the combined reports).
     edited = dict(TINY, layouts={"lm1": {"regions": {"nose": {"centre": {"landmarks": ["nose"], "width_sigmas": 3,
                                                                           "height_sigmas": 3}}}}})
     output = snakemake(workdir, "-n", "--configfile", str(write_config(workdir / "edited.yaml", edited)))
-    assert planned_jobs(output) == {"region_layout": 1, "region_blocks": 1, "coverage_report": 1, "all": 1}
-    assert planned_wildcards(output, "region_layout") == ["dataset=synthetic, layout=lm1"]
-    assert planned_wildcards(output, "region_blocks") == ["dataset=synthetic, layout=lm1"]
+    assert planned_jobs(output) == {"region_layout": 1, "region_blocks": 1, "coverage_report": 1,
+                                    "mask_generator": 4, "mask_dictionary": 4, "mask_figure": 1,
+                                    "identification": 1, "table1": 1, "all": 1}
+    for rule in ("region_layout", "region_blocks"):
+        assert planned_wildcards(output, rule) == ["dataset=synthetic, layout=lm1"]
+    for rule in ("mask_generator", "mask_dictionary", "mask_figure"):
+        assert all("masking_layout=lm1" in w for w in planned_wildcards(output, rule))
+    assert planned_wildcards(output, "identification") == ["dataset=synthetic, strategy=lm1"]
 
     # Editing the masking layout lm2 leaves the occlusions and the models alone ...
     lm2_mouth = {"top": {"landmarks": ["mouth_left", "mouth_right"], "sigmas": -1.5},
                  "bottom": {"landmarks": ["mouth_left", "mouth_right"], "sigmas": 2}}
     edited = dict(TINY, layouts={"lm2": {"regions": {"mouth": lm2_mouth}}})
     output = snakemake(workdir, "-n", "--configfile", str(write_config(workdir / "lm2.yaml", edited)))
-    assert planned_jobs(output) == {"region_layout": 1, "region_blocks": 1, "coverage_report": 1, "all": 1}
+    assert planned_jobs(output) == {"region_layout": 1, "region_blocks": 1, "coverage_report": 1,
+                                    "mask_generator": 5, "mask_dictionary": 5, "mask_figure": 1,
+                                    "identification": 1, "table1": 1, "saliency_figures": 1, "all": 1}
     assert planned_wildcards(output, "region_layout") == ["dataset=synthetic, layout=lm2"]
 
-    # ... while moving the Table 1 bands reruns the band occlusions and the segmenter, nothing else.
+    # ... while moving the Table 1 bands reruns the band occlusions, the segmenter and the
+    # evaluation, but no generator and no base CNN.
     edited = dict(TINY, occlusion_layouts={"landmark_bands": {"regions": {"mouth": lm2_mouth}}})
     output = snakemake(workdir, "-n", "--configfile", str(write_config(workdir / "bands.yaml", edited)))
     occlusions = {w.split("occlusion=")[1] for w in planned_wildcards(output, "occlusion_set")}
     assert occlusions == {"forehead", "eyes", "nose", "mouth", "chin", "nose_mouth_chin"}
     jobs = planned_jobs(output)
-    assert jobs["occlusion_set"] == 5 + 5 + 6 and jobs["segmenter"] == 1
-    assert "base_cnn" not in jobs and "region_blocks" not in jobs and "detect_faces" not in jobs
+    assert jobs["occlusion_set"] == 5 + 5 + 6 and jobs["segmenter"] == 1 and jobs["identification"] == 4
+    assert not {"base_cnn", "region_blocks", "detect_faces", "mask_generator", "mask_dictionary"} & set(jobs)
 
-    # A percentile belongs to the mask dictionary stage: the regions do not change.
+    # A percentile belongs to the mask dictionary: the regions and the generators stay.
     percentile = dict(TINY, layouts={"lm2": {"percentile": 10}})
-    assert "Nothing to be done" in snakemake(workdir, "-n", "--configfile",
-                                             str(write_config(workdir / "pct.yaml", percentile)))
+    output = snakemake(workdir, "-n", "--configfile", str(write_config(workdir / "pct.yaml", percentile)))
+    assert planned_jobs(output) == {"mask_dictionary": 5, "mask_figure": 1, "identification": 1, "table1": 1,
+                                    "saliency_figures": 1, "all": 1}
+
+    # A new layout adds its own jobs and its Table 1 column, nothing else.
+    added = dict(TINY, layouts={"grid2x2": {"percentile": 25, "grid": {"rows": 2, "cols": 2}}})
+    output = snakemake(workdir, "-n", "--configfile", str(write_config(workdir / "added.yaml", added)))
+    assert planned_jobs(output) == {"region_layout": 1, "region_blocks": 1, "coverage_report": 1,
+                                    "mask_generator": 4, "mask_dictionary": 4, "mask_figure": 1,
+                                    "identification": 1, "table1": 1, "all": 1}
+    assert all("masking_layout=grid2x2" in w for w in planned_wildcards(output, "mask_generator"))
 
 
 def test_training_resumes_after_a_kill(workdir):

@@ -1,0 +1,201 @@
+"""Mask generators, the mask dictionary, feature discarding masks, masked identification, Table 1."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from torch import nn
+
+from occlusion_fr.evaluation.features import load_feature_maps, save_feature_maps
+from occlusion_fr.evaluation.identification import MaskedGallery, masked_ranks
+from occlusion_fr.evaluation.occlusion_masks import load_occlusion_masks, save_occlusion_masks
+from occlusion_fr.evaluation.strategies import ProbeSet, evaluate_strategy
+from occlusion_fr.evaluation.table1 import table1, table1_markdown, with_paper
+from occlusion_fr.masking.dictionary import binarise
+from occlusion_fr.masking.fdm import feature_discarding_mask, occluded_regions, region_overlap, region_pixel_masks
+from occlusion_fr.masking.generator import MaskGenerator, block_images, mean_mask, pdsn_loss
+from occlusion_fr.models.base_cnn import BaseCNN
+from occlusion_fr.models.training import choose_device
+
+FP32 = choose_device("fp32")
+
+
+class FlatModel(nn.Module):
+    """Stands in for the base CNN where only ``embed`` matters: the embedding is the map itself."""
+
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Flatten()
+
+
+def test_generator_keeps_the_feature_map_shape_within_zero_and_one():
+    generator = MaskGenerator(16, kernel_size=3)
+    mask = generator(torch.rand(4, 16, 8, 6))
+    assert mask.shape == (4, 16, 8, 6) and mask.min() >= 0 and mask.max() <= 1
+
+
+def test_siamese_loss_falls_on_a_tiny_batch():
+    torch.manual_seed(0)
+    base = BaseCNN(classes=3, embedding_size=16).eval()
+    for parameter in base.parameters():
+        parameter.requires_grad_(False)
+    clean = torch.rand(6, 512, 8, 6)
+    occluded = clean.clone()
+    occluded[:, :, :3] = torch.rand(6, 512, 3, 6) * 3  # the "block" corrupts the top rows
+    labels = torch.tensor([0, 1, 2, 0, 1, 2])
+    generator = MaskGenerator(512, kernel_size=1)
+    optimiser = torch.optim.Adam(generator.parameters(), lr=3e-2)
+    losses = []
+    for _ in range(40):
+        terms = pdsn_loss(base, generator, clean, occluded, labels, lambda_diff=10.0)
+        optimiser.zero_grad()
+        terms["loss"].backward()
+        optimiser.step()
+        losses.append(terms["loss"].item())
+    assert losses[-1] < 0.5 * losses[0]
+    with torch.no_grad():  # the mask the loss saw (batch statistics)
+        mask = generator((clean - occluded).abs())
+    # The corrupted rows end up masked more than the intact ones (they start out alike).
+    assert mask[:, :, :3].mean() < 0.9 * mask[:, :, 3:].mean()
+
+
+def test_mean_mask_is_the_mean_of_min_max_normalised_outputs():
+    generator = MaskGenerator(4, kernel_size=1).eval()
+    clean, occluded = torch.rand(5, 4, 2, 3), torch.rand(5, 4, 2, 3)
+    with torch.no_grad():
+        outputs = generator((clean - occluded).abs()).flatten(1)
+    low, high = outputs.min(1, keepdim=True).values, outputs.max(1, keepdim=True).values
+    expected = ((outputs - low) / (high - low)).mean(0).view(4, 2, 3).numpy()
+    result = mean_mask(generator, clean, occluded, FP32, batch_size=2)
+    np.testing.assert_allclose(result, expected, atol=1e-5)
+    assert result.min() >= 0 and result.max() <= 1
+
+
+def test_block_images_fill_only_the_box():
+    crops = torch.full((2, 3, 128, 96), 100, dtype=torch.uint8)
+    rows = pd.DataFrame({"grey": [0, 255], "x0": [0.0, 10.0], "y0": [0.0, 20.0], "x1": [96.0, 30.0],
+                         "y1": [40.0, 60.0]})
+    out = block_images(crops, rows)
+    assert (out[0, :, :40] == 0).all() and (out[0, :, 40:] == 100).all()
+    assert (out[1, :, 20:60, 10:30] == 255).all() and (out[1, :, :20] == 100).all()
+
+
+@pytest.mark.parametrize("percentile", [0, 20, 25, 30, 100])
+def test_binarisation_keeps_exactly_the_share_above_the_percentile(percentile):
+    rng = np.random.default_rng(1)
+    mean = rng.random((512, 8, 6)).astype(np.float32)
+    binary = binarise(mean, percentile)
+    assert binary.shape == mean.shape and set(np.unique(binary)) <= {0, 1}
+    assert binary.sum() == mean.size - round(percentile / 100 * mean.size)
+    if 0 < percentile < 100:
+        assert mean[binary == 1].min() >= mean[binary == 0].max()
+
+
+def test_binarisation_breaks_ties_so_the_share_stays_exact():
+    binary = binarise(np.full((10, 2, 2), 0.5), 30)
+    assert binary.sum() == 28
+    with pytest.raises(ValueError, match="percentile"):
+        binarise(np.zeros(4), 101)
+
+
+def two_band_layout():
+    return {"layout": "halves", "crop_height": 10, "crop_width": 4,
+            "regions": {"top": {"box": [0, 0, 4, 5]}, "bottom": {"box": [0, 5, 4, 10]}}}
+
+
+def test_a_region_counts_as_occluded_only_above_half_its_area():
+    pixels = region_pixel_masks(two_band_layout())
+    assert pixels["top"].sum() == 20 and not (pixels["top"] & pixels["bottom"]).any()
+    masks = np.zeros((3, 10, 4), bool)
+    masks[0, :3] = True  # 12 of the top's 20 pixels: 60%
+    masks[1, 5:] = True
+    masks[1, 5:, 0:2] = False  # the bottom exactly half covered: not more than 50%
+    masks[2] = True
+    overlap = region_overlap(masks, pixels)
+    np.testing.assert_allclose(overlap, [[0.6, 0], [0, 0.5], [1, 1]])
+    assert occluded_regions(overlap, list(pixels), 0.5) == [("top",), (), ("top", "bottom")]
+
+
+def test_fdm_is_the_product_of_the_selected_masks():
+    dictionary = {"top": np.array([1, 0, 1, 1], np.uint8), "bottom": np.array([1, 1, 0, 1], np.uint8)}
+    np.testing.assert_array_equal(feature_discarding_mask(dictionary, (), (4,)), [1, 1, 1, 1])
+    np.testing.assert_array_equal(feature_discarding_mask(dictionary, ("top",), (4,)), [1, 0, 1, 1])
+    np.testing.assert_array_equal(feature_discarding_mask(dictionary, ("top", "bottom"), (4,)), [1, 0, 0, 1])
+
+
+def hand_built_gallery():
+    """Two people, feature maps (C=1, H=2, W=2): person a lights element 0, person b element 1.
+    The probe is a's face with element 3 corrupted towards b's pattern."""
+    gallery = torch.tensor([[1.0, 0, 0, 0], [0, 1.0, 0, 1.0]]).view(2, 1, 2, 2)
+    dictionary = {"top": np.array([1, 1, 1, 1], np.uint8).reshape(1, 2, 2),
+                  "bottom": np.array([1, 1, 1, 0], np.uint8).reshape(1, 2, 2)}
+    probe = torch.tensor([[0.6, 0, 0, 2.0]]).view(1, 1, 2, 2)
+    return gallery, np.array(["a", "b"]), dictionary, probe
+
+
+def test_masked_identification_discards_the_corrupted_element():
+    gallery_maps, gallery_labels, dictionary, probe = hand_built_gallery()
+    gallery = MaskedGallery(FlatModel(), gallery_maps, gallery_labels, dictionary, FP32)
+    probes = probe.repeat(3, 1, 1, 1)
+    ranks = masked_ranks(gallery, probes, np.array(["a", "a", "a"]), [(), ("bottom",), ("bottom",)])
+    assert ranks.tolist() == [1, 0, 0]  # unmasked: b wins; masked: a
+    assert set(gallery._embeddings) == {(), ("bottom",)}  # one gallery embedding per distinct FDM
+
+
+def test_evaluate_strategy_selects_regions_from_occlusion_masks():
+    gallery_maps, gallery_labels, dictionary, probe = hand_built_gallery()
+    gallery = MaskedGallery(FlatModel(), gallery_maps, gallery_labels, dictionary, FP32)
+    occluded = np.zeros((2, 10, 4), bool)
+    occluded[1, 5:] = True  # the second probe's bottom half is occluded
+    probes = ProbeSet("mouth", np.array(["x1", "x2"]), np.array(["a", "a"]), probe.repeat(2, 1, 1, 1),
+                      {"segmenter": occluded, "oracle": occluded})
+    summary, per_probe = evaluate_strategy(gallery, [probes], two_band_layout(), 0.5)
+    assert summary["detector"].tolist() == ["segmenter", "oracle"]
+    assert summary["rank1"].tolist() == [0.5, 0.5] and summary["distinct_fdms"].tolist() == [2, 2]
+    assert per_probe["regions"].tolist()[:2] == ["", "bottom"]
+    none, _ = evaluate_strategy(MaskedGallery(FlatModel(), gallery_maps, gallery_labels, {}, FP32), [probes], None,
+                                0.5)
+    assert none[["strategy", "detector", "rank1"]].values.tolist() == [["none", "none", 0.0]]
+
+
+def test_table1_repeats_no_fdm_per_detector_and_compares_with_the_paper():
+    rows = []
+    for detector in ("segmenter", "oracle"):
+        for occlusion, value in (("clean", 0.9), ("eyes", 0.2)):
+            rows.append({"strategy": "lm2", "detector": detector, "occlusion": occlusion, "probes": 10,
+                         "rank1": value + (0.05 if detector == "oracle" else 0), "rank5": 1.0, "distinct_fdms": 2,
+                         "mean_regions": 1.0, "mean_kept_share": 0.7})
+    none = [{"strategy": "none", "detector": "none", "occlusion": o, "probes": 10, "rank1": v, "rank5": 1.0,
+             "distinct_fdms": 1, "mean_regions": 0.0, "mean_kept_share": 1.0} for o, v in (("clean", 0.9),
+                                                                                          ("eyes", 0.1))]
+    paper = pd.DataFrame({"occlusion": ["eyes", "eyes"], "strategy": ["none", "lm2"], "rank1": [2.83, 8.13]})
+    long = with_paper(table1([pd.DataFrame(rows), pd.DataFrame(none)], ["clean", "eyes"], ["none", "lm2"]), paper)
+    assert len(long) == 8 and set(long["detector"]) == {"segmenter", "oracle"}
+    eyes_lm2 = long.query("detector == 'segmenter' and occlusion == 'eyes' and strategy == 'lm2'").iloc[0]
+    assert eyes_lm2["paper_rank1"] == 8.13 and eyes_lm2["difference"] == pytest.approx(20 - 8.13)
+    text = table1_markdown(long, "lfw", ["clean", "eyes"], ["none", "lm2"])
+    assert "| eyes | 10.00 | **20.00** |" in text and "20.00 / 8.13 / +11.87" in text
+    assert text.index("segmenter") < text.index("oracle")
+
+
+def test_feature_maps_and_occlusion_masks_round_trip(tmp_path):
+    maps = (torch.randn(3, 4, 2, 2) * 1e5).to(torch.bfloat16)  # beyond float16's range
+    save_feature_maps(tmp_path / "maps.npz", ["a", "b", "c"], maps)
+    names, loaded = load_feature_maps(tmp_path / "maps.npz")
+    assert names.tolist() == ["a", "b", "c"] and torch.equal(loaded, maps) and torch.isfinite(loaded.float()).all()
+    masks = np.random.default_rng(0).random((3, 5, 7)) > 0.5
+    save_occlusion_masks(tmp_path / "occ.npz", ["a", "b", "c"], {"segmenter": masks, "oracle": None})
+    names, loaded = load_occlusion_masks(tmp_path / "occ.npz")
+    assert set(loaded) == {"segmenter"} and np.array_equal(loaded["segmenter"], masks)
+
+
+def test_saliency_is_scaled_per_image_and_vanishes_when_the_fdm_discards_everything():
+    from occlusion_fr.evaluation.saliency import saliency_maps
+
+    torch.manual_seed(0)
+    model = BaseCNN(classes=3, embedding_size=16).eval()
+    images = torch.randint(0, 256, (2, 3, 128, 96), dtype=torch.uint8)
+    saliency = saliency_maps(model, images)
+    assert saliency.shape == (2, 128, 96) and saliency.min() >= 0
+    np.testing.assert_allclose(saliency.reshape(2, -1).max(1), 1.0)
+    assert (saliency_maps(model, images, torch.zeros(model.map_shape)) == 0).all()
