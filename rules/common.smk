@@ -103,3 +103,50 @@ def data_stage_outputs(dataset):
         *expand(results(dataset, "regions/{layout}.json"), layout=REGION_LAYOUTS),
         *expand(results(dataset, "figures/regions_{layout}.png"), layout=REGION_LAYOUTS),
     ]
+
+
+# Input functions of the rules (kept here, as Snakemake's linter asks).
+
+
+def lfw_archive_input(wildcards):
+    """The local archive when it exists; otherwise nothing, and the script downloads from
+    datasets.lfw.url. Its content is pinned by datasets.lfw.sha256 (a param, so a new archive
+    means a new checksum and a rerun); its time stamp is ignored (ancient), because a copied or
+    re-provisioned archive gets a new one and must not rerun the whole pipeline."""
+    archive = config["datasets"]["lfw"]["archive"]
+    return [ancient(archive)] if archive and Path(archive).is_file() else []
+
+
+def band_layouts(wildcards):
+    """A band occlusion depends on its layout's regions; other renderers on no layout."""
+    spec = config["occlusions"][wildcards.occlusion]
+    return [results(wildcards.dataset, f"regions/{spec['layout']}.json")] if spec["type"] == "band" else []
+
+
+def image_set_inputs(wildcards):
+    """An occlusion set's images and index; clean crops need nothing beyond the crops."""
+    if wildcards.probe == "clean":
+        return {}
+    stem = results(wildcards.dataset, f"occlusions/{wildcards.split}/{wildcards.probe}")
+    return {"set": stem, "index": f"{stem}.csv"}
+
+
+def identification_inputs(wildcards):
+    """Probe and gallery feature maps; for a layout also its regions, masks and the probes'
+    occlusion masks (no FDM needs none of them)."""
+    ds = wildcards.dataset
+    inputs = {
+        "gallery": results(ds, "features/train/clean.npz"),
+        "probes": [results(ds, f"features/test/{probe}.npz") for probe in PROBES],
+    }
+    if wildcards.strategy != "none":
+        layout = wildcards.strategy
+        inputs["regions"] = results(ds, f"regions/{layout}.json")
+        inputs["masks"] = [results(ds, f"masks/{layout}/{r}.npy") for r in masking_layout_regions(layout)]
+        inputs["occlusion_masks"] = [results(ds, f"predictions/test/{probe}.npz") for probe in PROBES]
+    return inputs
+
+
+def paper_table(wildcards):
+    path = config["datasets"][wildcards.dataset].get("paper_table1")
+    return [path] if path else []

@@ -17,15 +17,6 @@ rule synthetic_dataset:
         "../workflow_scripts/synthetic_dataset.py"
 
 
-def lfw_archive_input(wildcards):
-    """The local archive when it exists; otherwise nothing, and the script downloads from
-    datasets.lfw.url. Its content is pinned by datasets.lfw.sha256 (a param, so a new archive
-    means a new checksum and a rerun); its time stamp is ignored (ancient), because a copied or
-    re-provisioned archive gets a new one and must not rerun the whole pipeline."""
-    archive = config["datasets"]["lfw"]["archive"]
-    return [ancient(archive)] if archive and Path(archive).is_file() else []
-
-
 rule lfw_dataset:
     input:
         archive=lfw_archive_input,

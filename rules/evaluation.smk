@@ -22,22 +22,6 @@ rule occlusion_masks:
         "../workflow_scripts/occlusion_masks.py"
 
 
-def identification_inputs(wildcards):
-    """Probe and gallery feature maps; for a layout also its regions, masks and the probes'
-    occlusion masks (no FDM needs none of them)."""
-    ds = wildcards.dataset
-    inputs = {
-        "gallery": results(ds, "features/train/clean.npz"),
-        "probes": [results(ds, f"features/test/{probe}.npz") for probe in PROBES],
-    }
-    if wildcards.strategy != "none":
-        layout = wildcards.strategy
-        inputs["regions"] = results(ds, f"regions/{layout}.json")
-        inputs["masks"] = [results(ds, f"masks/{layout}/{r}.npy") for r in masking_layout_regions(layout)]
-        inputs["occlusion_masks"] = [results(ds, f"predictions/test/{probe}.npz") for probe in PROBES]
-    return inputs
-
-
 rule identification:
     input:
         unpack(identification_inputs),
@@ -59,11 +43,6 @@ rule identification:
         results("{dataset}", "benchmarks/identification_{strategy}.tsv")
     script:
         "../workflow_scripts/identification.py"
-
-
-def paper_table(wildcards):
-    path = config["datasets"][wildcards.dataset].get("paper_table1")
-    return [path] if path else []
 
 
 rule table1:

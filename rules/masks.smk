@@ -1,14 +1,6 @@
 # Feature maps of the frozen base CNN, mask generators (PDSN) and the mask dictionary.
 
 
-def image_set_inputs(wildcards):
-    """An occlusion set's images and index; clean crops need nothing beyond the crops."""
-    if wildcards.probe == "clean":
-        return {}
-    stem = results(wildcards.dataset, f"occlusions/{wildcards.split}/{wildcards.probe}")
-    return {"set": stem, "index": f"{stem}.csv"}
-
-
 rule feature_maps:
     input:
         unpack(image_set_inputs),

@@ -1,12 +1,6 @@
 # Occluded copies of the crops with segmentation labels, and region blocks for mask generators.
 
 
-def band_layouts(wildcards):
-    """A band occlusion depends on its layout's regions; other renderers on no layout."""
-    spec = config["occlusions"][wildcards.occlusion]
-    return [results(wildcards.dataset, f"regions/{spec['layout']}.json")] if spec["type"] == "band" else []
-
-
 rule occlusion_set:
     input:
         split=results("{dataset}", "split.csv"),
