@@ -148,5 +148,6 @@ def identification_inputs(wildcards):
 
 
 def paper_table(wildcards):
+    """The paper's Table 1 for this dataset, if any; a relative path is inside the repository."""
     path = config["datasets"][wildcards.dataset].get("paper_table1")
-    return [path] if path else []
+    return [str(Path(workflow.basedir) / path)] if path else []
