@@ -2,6 +2,8 @@
 
 
 rule synthetic_dataset:
+    conda:
+        "../envs/data.yaml"
     output:
         images=directory("results/synthetic/raw/images"),
         index="results/synthetic/raw/index.csv",
@@ -18,6 +20,8 @@ rule synthetic_dataset:
 
 
 rule lfw_dataset:
+    conda:
+        "../envs/data.yaml"
     input:
         archive=lfw_archive_input,
     output:

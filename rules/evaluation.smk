@@ -2,6 +2,8 @@
 
 
 rule occlusion_masks:
+    conda:
+        "../envs/models.yaml"
     input:
         unpack(image_set_inputs),
         segmenter=results("{dataset}", "models/segmenter/weights.pt"),
@@ -23,6 +25,8 @@ rule occlusion_masks:
 
 
 rule identification:
+    conda:
+        "../envs/models.yaml"
     input:
         unpack(identification_inputs),
         weights=results("{dataset}", "models/base_cnn/weights.pt"),
@@ -46,6 +50,8 @@ rule identification:
 
 
 rule table1:
+    conda:
+        "../envs/models.yaml"
     input:
         summaries=expand(results("{{dataset}}", "identification/{strategy}.csv"), strategy=STRATEGIES),
         paper=paper_table,
@@ -68,6 +74,8 @@ rule table1:
 
 
 rule saliency_figures:
+    conda:
+        "../envs/models.yaml"
     input:
         weights=results("{dataset}", "models/base_cnn/weights.pt"),
         metrics=results("{dataset}", "models/base_cnn/metrics.json"),

@@ -2,6 +2,8 @@
 
 
 rule detect_faces:
+    conda:
+        "../envs/data.yaml"
     input:
         index=results("{dataset}", "raw/index.csv"),
         images=results("{dataset}", "raw/images"),
@@ -25,6 +27,8 @@ rule detect_faces:
 
 
 rule split:
+    conda:
+        "../envs/data.yaml"
     input:
         faces=results("{dataset}", "faces/faces.csv"),
     output:

@@ -2,6 +2,8 @@
 
 
 rule feature_maps:
+    conda:
+        "../envs/models.yaml"
     input:
         unpack(image_set_inputs),
         weights=results("{dataset}", "models/base_cnn/weights.pt"),
@@ -23,6 +25,8 @@ rule feature_maps:
 
 
 rule mask_generator:
+    conda:
+        "../envs/models.yaml"
     input:
         weights=results("{dataset}", "models/base_cnn/weights.pt"),
         metrics=results("{dataset}", "models/base_cnn/metrics.json"),
@@ -53,6 +57,8 @@ rule mask_generator:
 
 
 rule mask_dictionary:
+    conda:
+        "../envs/models.yaml"
     input:
         mean_mask=results("{dataset}", "models/mask_generators/{masking_layout}/{region}_mean_mask.npy"),
     output:
@@ -69,6 +75,8 @@ rule mask_dictionary:
 
 
 rule mask_figure:
+    conda:
+        "../envs/models.yaml"
     input:
         masks=layout_masks,
         regions=results("{dataset}", "regions/{masking_layout}.json"),

@@ -2,6 +2,8 @@
 
 
 rule base_cnn:
+    conda:
+        "../envs/models.yaml"
     input:
         split=results("{dataset}", "split.csv"),
         crops=results("{dataset}", "faces/crops"),
@@ -31,6 +33,8 @@ rule base_cnn:
 
 
 rule segmenter:
+    conda:
+        "../envs/models.yaml"
     input:
         split=results("{dataset}", "split.csv"),
         crops=results("{dataset}", "faces/crops"),

@@ -2,6 +2,8 @@
 
 
 rule occlusion_set:
+    conda:
+        "../envs/data.yaml"
     input:
         split=results("{dataset}", "split.csv"),
         crops=results("{dataset}", "faces/crops"),
@@ -29,6 +31,8 @@ rule occlusion_set:
 
 
 rule occlusion_summary:
+    conda:
+        "../envs/data.yaml"
     input:
         indexes=occlusion_set_files("csv"),
         skipped=occlusion_set_files("_skipped.csv"),
@@ -49,6 +53,8 @@ rule occlusion_summary:
 
 
 rule region_blocks:
+    conda:
+        "../envs/data.yaml"
     input:
         split=results("{dataset}", "split.csv"),
         regions=results("{dataset}", "regions/{layout}.json"),

@@ -2,6 +2,8 @@
 
 
 rule landmark_statistics:
+    conda:
+        "../envs/data.yaml"
     input:
         split=results("{dataset}", "split.csv"),
     output:
@@ -20,6 +22,8 @@ rule landmark_statistics:
 
 
 rule region_layout:
+    conda:
+        "../envs/data.yaml"
     input:
         split=results("{dataset}", "split.csv"),
         crops=results("{dataset}", "faces/crops"),
@@ -42,6 +46,8 @@ rule region_layout:
 
 
 rule coverage_report:
+    conda:
+        "../envs/data.yaml"
     input:
         coverage=expand(results("{{dataset}}", "regions/{layout}_coverage.csv"), layout=REGION_LAYOUTS),
     output:
