@@ -25,3 +25,14 @@ def binarise(mean_mask: np.ndarray, percentile: float) -> np.ndarray:
 def kept_by_position(binary: np.ndarray) -> np.ndarray:
     """Share of channels kept at each spatial position of a (C, H, W) mask (for figures)."""
     return binary.reshape(binary.shape[0], -1).mean(0).reshape(binary.shape[1:])
+
+
+def channel_tiles(binary: np.ndarray, per_row: int = 32) -> np.ndarray:
+    """A (C, H, W) 0/1 mask as one uint8 image: a tile per channel (255 = kept), ``per_row``
+    tiles per row, one-pixel gaps."""
+    channels, height, width = binary.shape
+    tiles = np.zeros((-(-channels // per_row) * (height + 1), per_row * (width + 1)), np.uint8)
+    for c in range(channels):
+        r, k = divmod(c, per_row)
+        tiles[r * (height + 1):r * (height + 1) + height, k * (width + 1):k * (width + 1) + width] = 255 * binary[c]
+    return tiles

@@ -24,7 +24,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from occlusion_fr.evaluation.features import feature_maps
 from occlusion_fr.models.base_cnn import BaseCNN
+from occlusion_fr.models.data import load_images
 from occlusion_fr.models.training import Device, EarlyStopping, seed_everything
 from occlusion_fr.occlusions.blocks import render_block
 
@@ -125,6 +127,9 @@ def train_mask_generator(base: BaseCNN, train_pairs, val_pairs, settings: dict, 
         log.info("epoch %d: train loss %.4f (cls %.4f, MAE %.4f, acc %.3f); val loss %.4f (cls %.4f, MAE %.4f, "
                  "acc %.3f)%s", epoch + 1, train["loss"], train["classification"], train["mae"], train["accuracy"],
                  val["loss"], val["classification"], val["mae"], val["accuracy"], " best" if improved else "")
+    if best_weights is None:
+        raise ValueError(f"mask generator: the validation loss was never finite over {len(history)} epochs "
+                         "(check the base CNN's feature maps and mask_generator.lr)")
     generator.load_state_dict(best_weights)
     return {"history": history, "best_epoch": stopper.best_epoch + 1, "val_loss": -stopper.best,
             "val_accuracy": history[stopper.best_epoch]["val_accuracy"],
@@ -153,9 +158,6 @@ def region_pairs(model: BaseCNN, blocks: pd.DataFrame, split: str, region: str, 
                  clean_maps: torch.Tensor, crops_dir, identities: list[str], device: Device):
     """(clean maps, occluded maps, labels) for the ``split`` images of one region's blocks:
     the clean maps come from the shared cache, the occluded ones are computed here."""
-    from occlusion_fr.evaluation.features import feature_maps
-    from occlusion_fr.models.data import load_images
-
     rows = blocks[(blocks["split"] == split) & (blocks["region"] == region)].reset_index(drop=True)
     if rows.empty:
         raise ValueError(f"no {split} blocks for region {region!r}")
