@@ -78,6 +78,8 @@ def model_stage_outputs(dataset):
     return [
         results(dataset, "models/base_cnn/metrics.json"),
         results(dataset, "figures/base_cnn_training.png"),
+        results(dataset, "models/base_cnn/history.csv"),
+        results(dataset, "models/segmenter/history.csv"),
         results(dataset, "models/segmenter/test_metrics.md"),
         results(dataset, "figures/segmenter_predictions.png"),
     ]

@@ -34,7 +34,7 @@ rule identification:
         split=results("{dataset}", "split.csv"),
     output:
         summary=results("{dataset}", "identification/{strategy}.csv"),
-        probes=results("{dataset}", "identification/{strategy}_probes.csv"),
+        probes=results("{dataset}", "identification/probes/{strategy}.csv"),
     params:
         probes=PROBES,
         overlap_threshold=lambda wc: None if wc.strategy == "none" else config["feature_discarding"][
@@ -57,6 +57,7 @@ rule table1:
         paper=paper_table,
     output:
         table=results("{dataset}", "table1.csv"),
+        metrics=results("{dataset}", "table1.json"),  # DVC metrics
         report=report(
             results("{dataset}", "table1.md"),
             caption="../report/table1.rst",

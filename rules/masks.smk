@@ -36,11 +36,13 @@ rule mask_generator:
         split=results("{dataset}", "split.csv"),
         crops=results("{dataset}", "faces/crops"),
     output:
-        weights=results("{dataset}", "models/mask_generators/{masking_layout}/{region}.pt"),
+        # Weights and mean masks live apart from the (git-tracked) metrics: DVC versions the
+        # whole mask_generators/ folder.
+        weights=results("{dataset}", "mask_generators/{masking_layout}/{region}.pt"),
         metrics=results("{dataset}", "models/mask_generators/{masking_layout}/{region}.json"),
         # Mean of the min-max normalised outputs over the training pairs (section 3.3); the
         # dictionary thresholds it, so a new percentile does not retrain the generator.
-        mean_mask=results("{dataset}", "models/mask_generators/{masking_layout}/{region}_mean_mask.npy"),
+        mean_mask=results("{dataset}", "mask_generators/{masking_layout}/{region}_mean_mask.npy"),
     params:
         settings=lambda wc: {
             **config["mask_generator"],
@@ -60,7 +62,7 @@ rule mask_dictionary:
     conda:
         "../envs/models.yaml"
     input:
-        mean_mask=results("{dataset}", "models/mask_generators/{masking_layout}/{region}_mean_mask.npy"),
+        mean_mask=results("{dataset}", "mask_generators/{masking_layout}/{region}_mean_mask.npy"),
     output:
         mask=results("{dataset}", "masks/{masking_layout}/{region}.npy"),
         view=results("{dataset}", "masks/{masking_layout}/{region}.png"),

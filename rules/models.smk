@@ -75,3 +75,19 @@ rule segmenter:
         results("{dataset}", "benchmarks/segmenter.tsv")
     script:
         "../workflow_scripts/segmenter.py"
+
+
+rule training_history:
+    # Per-epoch history of a trained model as CSV: the training curves `dvc plots` draws.
+    conda:
+        "../envs/models.yaml"
+    input:
+        metrics=results("{dataset}", "models/{model}/metrics.json"),
+    output:
+        history=results("{dataset}", "models/{model}/history.csv"),
+    wildcard_constraints:
+        model="base_cnn|segmenter",
+    log:
+        results("{dataset}", "logs/training_history_{model}.log"),
+    script:
+        "../workflow_scripts/training_history.py"

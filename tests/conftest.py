@@ -1,4 +1,3 @@
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +9,14 @@ REPO = Path(__file__).resolve().parents[1]
 SCHEMA = REPO / "schemas" / "config.schema.yaml"
 SHARED_LFW = REPO.parent / "shared" / "data" / "lfw" / "lfw-deepfunneled.tgz"
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
+
+# Small enough that the whole pipeline, trainings included, runs in about a minute.
+TINY_TRAINING = {"base_cnn": {"batch_size": 8}, "segmenter": {"batch_size": 8, "samples_per_epoch": 32,
+                                                              "val_samples": 16},
+                 "mask_generator": {"batch_size": 8}}
+TINY = {**TINY_TRAINING, "datasets": {"synthetic": {"identities": 4, "images_per_identity": 5,
+                                                    "max_epochs": {"base_cnn": 2, "segmenter": 2,
+                                                                   "mask_generator": 2}}}}
 
 needs_lfw = pytest.mark.skipif(not SHARED_LFW.is_file(), reason=f"LFW archive not at {SHARED_LFW}")
 
@@ -30,8 +37,10 @@ class SnakemakeFailed(RuntimeError):
 
 @pytest.fixture
 def workdir(tmp_path):
-    """A working directory holding a copy of the default config (Snakefile's configfile)."""
-    shutil.copy(REPO / "config.yaml", tmp_path / "config.yaml")
+    """A working directory holding the default config (Snakefile's configfile), set to the
+    synthetic dataset (the default, LFW, is for full runs)."""
+    config = yaml.safe_load((REPO / "config.yaml").read_text())
+    write_config(tmp_path / "config.yaml", {**config, "dataset": "synthetic"})
     return tmp_path
 
 

@@ -7,16 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import SHARED_LFW, needs_lfw, snakemake, write_config
+from conftest import SHARED_LFW, TINY, TINY_TRAINING, needs_lfw, snakemake, write_config
 
 pytestmark = pytest.mark.slow
-# Small enough that the whole pipeline, trainings included, runs in about a minute.
-TINY_TRAINING = {"base_cnn": {"batch_size": 8}, "segmenter": {"batch_size": 8, "samples_per_epoch": 32,
-                                                              "val_samples": 16},
-                 "mask_generator": {"batch_size": 8}}
-TINY = {**TINY_TRAINING, "datasets": {"synthetic": {"identities": 4, "images_per_identity": 5,
-                                                    "max_epochs": {"base_cnn": 2, "segmenter": 2,
-                                                                   "mask_generator": 2}}}}
 # Jobs after the models: one generator and one dictionary entry per region of each masking layout
 # (grid3x3 9, lm1 4, lm2 5), feature maps of train/val/test clean crops and the 8 test occlusion
 # sets, occlusion masks of the 9 test probe sets, identification with no FDM and per layout.

@@ -89,3 +89,12 @@ def table1_markdown(long: pd.DataFrame, dataset: str, rows: list[str], strategie
         cells = ["" if np.isnan(k) else f"{int(f)} FDMs, {100 * k:.0f}% kept" for f, k in zip(fdm_row, kept_row)]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+def table1_metrics(long: pd.DataFrame) -> dict:
+    """Rank-1 as nested {detector: {occlusion: {strategy: rank1}}}: the metrics file DVC reads
+    (`dvc metrics show` / `diff` print it as detector.occlusion.strategy)."""
+    metrics: dict = {}
+    for row in long.itertuples(index=False):
+        metrics.setdefault(row.detector, {}).setdefault(row.occlusion, {})[row.strategy] = round(float(row.rank1), 4)
+    return metrics

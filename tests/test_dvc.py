@@ -1,0 +1,126 @@
+"""DVC over the Snakemake workflow, for real: a throw-away git repository holding this working
+tree with a tiny synthetic config, a local folder as DVC remote. `dvc repro` runs the pipeline,
+`dvc push` shares it, a fresh clone pulls it without retraining anything, and an experiment on
+one layout key reruns only that layout's jobs."""
+
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import REPO, TINY
+
+pytestmark = pytest.mark.slow
+ENV = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+       "GIT_AUTHOR_NAME": "test", "GIT_AUTHOR_EMAIL": "test@example.org", "GIT_COMMITTER_NAME": "test",
+       "GIT_COMMITTER_EMAIL": "test@example.org", "DVC_NO_ANALYTICS": "1"}
+OUT = Path("results/synthetic")
+
+
+def run(cwd: Path, *command: str) -> str:
+    result = subprocess.run(command, cwd=cwd, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, timeout=900)
+    assert result.returncode == 0, f"{' '.join(command)} failed:\n{result.stdout[-6000:]}"
+    return result.stdout
+
+
+def deep_update(base: dict, changes: dict) -> dict:
+    for key, value in changes.items():
+        base[key] = deep_update(base.get(key, {}), value) if isinstance(value, dict) else value
+    return base
+
+
+def hashes(root: Path) -> dict[str, str]:
+    """md5 of every result file (resumable training checkpoints are neither in git nor DVC)."""
+    return {str(path.relative_to(root)): hashlib.md5(path.read_bytes()).hexdigest()
+            for path in sorted((root / OUT).rglob("*")) if path.is_file() and "checkpoints" not in path.parts}
+
+
+def jobs_run(output: str) -> list[tuple[str, str]]:
+    """(rule, wildcards) of every job Snakemake started, read from its log (a job is a block
+    from "rule NAME:" to the next blank line)."""
+    jobs = []
+    for block in re.findall(r"^(?:local)?rule \w+:\n(?:    .*\n)*", output, re.M):
+        wildcards = re.search(r"^    wildcards: (.*)$", block, re.M)
+        jobs.append((re.match(r"(?:local)?rule (\w+)", block)[1], wildcards[1] if wildcards else ""))
+    return jobs
+
+
+@pytest.fixture(scope="module")
+def origin(tmp_path_factory):
+    """The working tree (without results, data or caches) as a new git repository with a tiny
+    config, after `dvc repro`, a commit and `dvc push` to a local remote."""
+    root = tmp_path_factory.mktemp("dvc")
+    origin = root / "origin"
+    listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=REPO, check=True,
+                            stdout=subprocess.PIPE, text=True).stdout.split("\0")
+    for name in filter(None, listed):
+        if name.startswith(("results/", "data/")) or not (REPO / name).is_file():
+            continue
+        (origin / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(REPO / name, origin / name)
+    config = deep_update(yaml.safe_load((origin / "config.yaml").read_text()), {**TINY, "dataset": "synthetic"})
+    (origin / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    # Commit the synthetic run's small results, as the repository does for LFW.
+    ignore = origin / ".gitignore"
+    ignore.write_text(ignore.read_text().replace("results/synthetic/\n", ""))
+    run(origin, "git", "init", "-q")
+    run(origin, "dvc", "remote", "add", "-d", "local", str(root / "remote"))
+    run(origin, "git", "add", "-A")
+    run(origin, "git", "commit", "-qm", "tiny workflow")
+    repro = run(origin, "dvc", "repro")
+    run(origin, "git", "add", "-A")
+    run(origin, "git", "commit", "-qm", "tiny run")
+    run(origin, "dvc", "push")
+    return origin, repro
+
+
+def test_repro_runs_every_stage_and_locks_it(origin):
+    repo, repro = origin
+    assert {"synthetic_dataset", "base_cnn", "segmenter", "mask_generator", "table1"} <= {r for r, _ in
+                                                                                         jobs_run(repro)}
+    lock = yaml.safe_load((repo / "dvc.lock").read_text())
+    assert set(lock["stages"]) == {"data", "occlusions", "models", "masks"}
+    assert lock["stages"]["masks"]["params"]["config.yaml"]["layouts"]["lm1"]["percentile"] == 20
+    assert "up to date" in run(repo, "dvc", "status")
+    metrics = yaml.safe_load(run(repo, "dvc", "metrics", "show", "--json"))
+    table = metrics[""]["data"]["results/synthetic/table1.json"]["data"]
+    assert 0 <= table["segmenter"]["clean"]["lm2"] <= 1 and set(table["oracle"]["face_mask"]) == {
+        "none", "grid3x3", "lm1", "lm2"}
+    assert "results/synthetic/models/base_cnn/history.csv" in run(repo, "dvc", "plots", "show", "--json")
+
+
+def test_fresh_clone_pulls_everything_and_retrains_nothing(origin, tmp_path):
+    repo, _ = origin
+    clone = tmp_path / "clone"
+    run(tmp_path, "git", "clone", "-q", str(repo), str(clone))
+    assert not (clone / OUT / "models/base_cnn/weights.pt").exists()  # weights come from DVC, not git
+    run(clone, "bash", "scripts/dvc_pull.sh")
+    assert hashes(clone) == hashes(repo)
+    dry_run = run(clone, "snakemake", "-n")
+    assert "Nothing to be done" in dry_run, dry_run[-3000:]
+
+
+def test_experiment_on_a_layout_key_reruns_only_that_layout(origin):
+    repo, _ = origin
+    before = hashes(repo)
+    output = run(repo, "dvc", "exp", "run", "-S", "config.yaml:layouts.lm1.percentile=50")
+    jobs = [(rule, wildcards) for rule, wildcards in jobs_run(output) if not rule.endswith("_stage")]
+    lm1 = ["dataset=synthetic, masking_layout=lm1, region=" + r for r in ("left_eye", "mouth", "nose", "right_eye")]
+    assert sorted(jobs) == sorted([*[("mask_dictionary", w) for w in lm1],
+                                   ("mask_figure", "dataset=synthetic, masking_layout=lm1"),
+                                   ("identification", "dataset=synthetic, strategy=lm1"),
+                                   ("table1", "dataset=synthetic")]), output[-5000:]
+    after = hashes(repo)
+    changed = {path for path in after if after[path] != before.get(path)}
+    assert any(path.startswith(f"{OUT}/masks/lm1/") for path in changed)
+    # Generators, other layouts' masks and the models are untouched.
+    assert not {path for path in changed if re.search(r"(weights\.pt|mask_generators/|masks/(grid3x3|lm2)/)", path)}
+    lock = yaml.safe_load((repo / "dvc.lock").read_text())
+    assert lock["stages"]["masks"]["params"]["config.yaml"]["layouts"]["lm1"]["percentile"] == 50
