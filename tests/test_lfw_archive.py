@@ -1,12 +1,14 @@
+import hashlib
 import io
 import tarfile
 
 import pytest
+import yaml
 
 from occlusion_fr.datasets.lfw import (ChecksumError, UnsafeArchiveError, extract_people, fetch_archive,
                                        select_people, sha256_of)
 
-from conftest import SHARED_LFW, needs_lfw
+from conftest import REPO, SHARED_LFW, needs_lfw
 
 
 def make_tar(path, members):
@@ -78,3 +80,15 @@ def test_real_lfw_selection_gives_158_people_and_4324_images():
     keep, unexpected = select_people(names, min_images=10)
     assert len(keep) == 4324 and len(set(keep.values())) == 158
     assert unexpected == []
+
+
+@needs_lfw
+def test_dvc_file_and_config_pin_the_real_archive():
+    """data/lfw/lfw-deepfunneled.tgz.dvc (what `dvc pull` fetches) and datasets.lfw.sha256 (what
+    the pipeline checks) both describe the official archive."""
+    entry = yaml.safe_load((REPO / "data/lfw/lfw-deepfunneled.tgz.dvc").read_text())["outs"][0]
+    config = yaml.safe_load((REPO / "config.yaml").read_text())["datasets"]["lfw"]
+    assert entry["size"] == SHARED_LFW.stat().st_size
+    assert entry["md5"] == hashlib.md5(SHARED_LFW.read_bytes()).hexdigest()
+    assert config["sha256"] == sha256_of(SHARED_LFW)
+    assert config["archive"] == "data/lfw/" + entry["path"]
