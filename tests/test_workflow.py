@@ -31,7 +31,7 @@ def test_dry_run_of_the_whole_dag(workdir):
     assert planned_jobs(snakemake(workdir, "-n")) == {
         "synthetic_dataset": 1, "detect_faces": 1, "split": 1, "landmark_statistics": 1, "region_layout": 4,
         "coverage_report": 1, "occlusion_set": 7 + 7 + 8, "occlusion_summary": 1, "region_blocks": 3,
-        "base_cnn": 1, "segmenter": 1, **MASK_STAGE_JOBS, "all": 1}
+        "base_cnn": 1, "segmenter": 1, "training_history": 2, **MASK_STAGE_JOBS, "all": 1}
 
 
 @needs_lfw
