@@ -43,8 +43,10 @@ dry-run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
-# Training throughput, fp32 eager against the chosen CPU setting (prints ratios).
+# Stage times of the last run (benchmark files) and training throughput, fp32 eager against
+# the chosen CPU setting (ratios measured in this one run).
 bench: $(STAMP)
+	$(BIN)/python benchmarks/stage_times.py --dataset $(DATASET)
 	$(BIN)/python benchmarks/train_throughput.py --dataset $(DATASET)
 
 clean-venv:

@@ -1,0 +1,41 @@
+"""Stage times of a finished run, from its Snakemake benchmark files (one per job).
+
+Prints per stage (rules file) the number of jobs, summed job time and share, its slowest job,
+and the ten slowest rules. Summed job time exceeds wall time when jobs ran side by side.
+Usage: python benchmarks/stage_times.py [--dataset lfw]
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from pathlib import Path
+
+from occlusion_fr.stage_times import benchmark_table, rule_stages, stage_summary
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dataset", default="lfw")
+    args = parser.parse_args()
+    folder = REPO / "results" / args.dataset / "benchmarks"
+    if not folder.is_dir():
+        raise SystemExit(f"{folder.relative_to(REPO)}: no benchmark files; run the pipeline first")
+    order = re.findall(r'^include: "rules/(\w+)\.smk"', (REPO / "Snakefile").read_text(), re.M)
+    table = benchmark_table(folder, rule_stages(REPO / "rules"))
+    summary = stage_summary(table, order)
+    print(f"{args.dataset}: {len(table)} jobs, {table['seconds'].sum() / 60:.1f} min of job time "
+          f"({folder.relative_to(REPO)})")
+    for row in summary.itertuples(index=False):
+        print(f"  {row.stage:<11} {row.jobs:>3} jobs {row.seconds / 60:7.1f} min {100 * row.share:5.1f}%"
+              f"   slowest {row.slowest_job} {row.slowest_seconds:.0f} s")
+    rules = table.groupby("rule")["seconds"].agg(["count", "sum"]).sort_values("sum", ascending=False).head(10)
+    print("slowest rules:")
+    for rule, row in rules.iterrows():
+        print(f"  {rule:<20} {int(row['count']):>3} jobs {row['sum'] / 60:7.1f} min")
+
+
+if __name__ == "__main__":
+    main()
