@@ -8,8 +8,11 @@ DATASET ?= synthetic
 # A local lfw-deepfunneled.tgz, copied to data/lfw/ when the DVC remote cannot provide it.
 LFW_ARCHIVE ?= ../shared/data/lfw/lfw-deepfunneled.tgz
 CORES ?= all
+# Run seeds, e.g. SEEDS=0 or SEEDS=0,1,2; empty: config.yaml's `seeds`.
+SEEDS ?=
+SEEDS_CONFIG := $(if $(SEEDS),'seeds=[$(SEEDS)]')
 
-.PHONY: run pull test dry-run report bench clean-venv
+.PHONY: run pull test dry-run report bench readme clean-venv
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,7 +24,7 @@ $(STAMP): requirements.txt pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP) $(if $(filter lfw,$(DATASET)),data/lfw/lfw-deepfunneled.tgz)
-	$(BIN)/snakemake --cores $(CORES) --config dataset=$(DATASET)
+	$(BIN)/snakemake --cores $(CORES) --config dataset=$(DATASET) $(SEEDS_CONFIG)
 
 # The LFW archive (versioned by DVC): from the remote, else LFW_ARCHIVE; if neither has it the
 # pipeline downloads datasets.lfw.url. Its sha256 is checked by the pipeline in every case.
@@ -34,10 +37,10 @@ pull: $(STAMP)
 
 # HTML report of a finished run: Table 1, masks, saliency, models, data (captions in report/).
 report: $(STAMP)
-	$(BIN)/snakemake --config dataset=$(DATASET) --report results/$(DATASET)/report.html
+	$(BIN)/snakemake --config dataset=$(DATASET) $(SEEDS_CONFIG) --report results/$(DATASET)/report.html
 
 dry-run: $(STAMP)
-	$(BIN)/snakemake -n --config dataset=$(DATASET)
+	$(BIN)/snakemake -n --config dataset=$(DATASET) $(SEEDS_CONFIG)
 
 # pytest exits 5 when it collects no test: that is a failure here, as any non-zero exit.
 test: $(STAMP)
@@ -48,6 +51,10 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/stage_times.py --dataset $(DATASET)
 	$(BIN)/python benchmarks/train_throughput.py --dataset $(DATASET)
+
+# The README's results section, rendered from the committed LFW results (a test checks it).
+readme: $(STAMP)
+	$(BIN)/python scripts/render_readme.py
 
 clean-venv:
 	rm -rf $(VENV)

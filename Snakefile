@@ -17,37 +17,51 @@ include: "rules/evaluation.smk"
 rule all:
     default_target: True
     input:
-        data_stage_outputs(DATASET),
-        occlusion_stage_outputs(DATASET),
-        model_stage_outputs(DATASET),
-        mask_stage_outputs(DATASET),
+        faces_stage_outputs(DATASET),
+        stage_outputs(data_stage_outputs, DATASET, SEEDS),
+        stage_outputs(occlusion_stage_outputs, DATASET, SEEDS),
+        stage_outputs(model_stage_outputs, DATASET, SEEDS),
+        stage_outputs(mask_stage_outputs, DATASET, SEEDS),
+        across_seeds_outputs(DATASET),
 
 
 # One target per stage: DVC's stages (dvc.yaml) call these; `snakemake --cores all model_stage`
-# runs a stage (and whatever it needs) alone.
+# runs a stage (and whatever it needs) alone, for every seed in `seeds`.
+rule faces_stage:
+    input:
+        faces_stage_outputs(DATASET),
+
+
 rule data_stage:
     input:
-        data_stage_outputs(DATASET),
+        stage_outputs(data_stage_outputs, DATASET, SEEDS),
 
 
 rule occlusion_stage:
     input:
-        occlusion_stage_outputs(DATASET),
+        stage_outputs(occlusion_stage_outputs, DATASET, SEEDS),
 
 
 rule model_stage:
     input:
-        model_stage_outputs(DATASET),
+        stage_outputs(model_stage_outputs, DATASET, SEEDS),
 
 
 rule mask_stage:
     input:
-        mask_stage_outputs(DATASET),
+        stage_outputs(mask_stage_outputs, DATASET, SEEDS),
+
+
+rule across_seeds_stage:
+    input:
+        across_seeds_outputs(DATASET),
 
 
 localrules:
     all,
+    faces_stage,
     data_stage,
     occlusion_stage,
     model_stage,
     mask_stage,
+    across_seeds_stage,

@@ -2,8 +2,8 @@
 
 The pipeline's base CNN uses ``base_cnn.output_stride`` from config.yaml; this trains the same
 recipe with ``--stride`` and writes its record (history, validation and test rank-1/rank-5,
-wall time) to results/{dataset}/experiments/base_cnn_stride{stride}.json.
-Usage: python benchmarks/compare_output_stride.py --dataset lfw --stride 32
+wall time) to results/{dataset}/seed{seed}/experiments/base_cnn_stride{stride}.json.
+Usage: python benchmarks/compare_output_stride.py --dataset lfw --stride 32 [--seed 0]
 """
 
 from __future__ import annotations
@@ -28,19 +28,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", default="lfw")
     parser.add_argument("--stride", type=int, default=32, choices=(16, 32))
+    parser.add_argument("--seed", type=int, default=0, help="the run seed whose split is used")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     config = validate_config(yaml.safe_load((REPO / "config.yaml").read_text()), REPO / "schemas/config.schema.yaml")
     settings = {**config["base_cnn"], "output_stride": args.stride,
                 "max_epochs": config["datasets"][args.dataset]["max_epochs"]["base_cnn"]}
-    out = REPO / "results" / args.dataset / "experiments"
+    run = REPO / "results" / args.dataset / f"seed{args.seed}"
+    out = run / "experiments"
     started = time.time()
-    record = train_base_cnn(pd.read_csv(REPO / "results" / args.dataset / "split.csv"),
-                            REPO / "results" / args.dataset / "faces" / "crops", settings, config["seed"],
+    record = train_base_cnn(pd.read_csv(run / "split.csv"), REPO / "results" / args.dataset / "faces" / "crops",
+                            settings, args.seed,
                             out / f"checkpoints_stride{args.stride}")
     record.pop("weights")
     write_json(out / f"base_cnn_stride{args.stride}.json",
-               {"settings": settings, "seed": config["seed"], "wall_seconds": time.time() - started, **record})
+               {"settings": settings, "seed": args.seed, "wall_seconds": time.time() - started, **record})
 
 
 if __name__ == "__main__":

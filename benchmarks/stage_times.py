@@ -1,8 +1,9 @@
 """Stage times of a finished run, from its Snakemake benchmark files (one per job).
 
 Prints per stage (rules file) the number of jobs, summed job time and share, its slowest job,
-and the ten slowest rules. Summed job time exceeds wall time when jobs ran side by side.
-Usage: python benchmarks/stage_times.py [--dataset lfw]
+and the ten slowest rules, for one run seed plus the jobs all seeds share (raw images,
+detection). Summed job time exceeds wall time when jobs ran side by side.
+Usage: python benchmarks/stage_times.py [--dataset lfw] [--seed 0]
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 import argparse
 import re
 from pathlib import Path
+
+import pandas as pd
 
 from occlusion_fr.stage_times import benchmark_table, rule_stages, stage_summary
 
@@ -19,15 +22,18 @@ REPO = Path(__file__).resolve().parents[1]
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", default="lfw")
+    parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    folder = REPO / "results" / args.dataset / "benchmarks"
+    shared = REPO / "results" / args.dataset / "benchmarks"
+    folder = REPO / "results" / args.dataset / f"seed{args.seed}" / "benchmarks"
     if not folder.is_dir():
         raise SystemExit(f"{folder.relative_to(REPO)}: no benchmark files; run the pipeline first")
     order = re.findall(r'^include: "rules/(\w+)\.smk"', (REPO / "Snakefile").read_text(), re.M)
-    table = benchmark_table(folder, rule_stages(REPO / "rules"))
+    stages = rule_stages(REPO / "rules")
+    table = pd.concat([benchmark_table(f, stages) for f in (shared, folder) if f.is_dir()], ignore_index=True)
     summary = stage_summary(table, order)
-    print(f"{args.dataset}: {len(table)} jobs, {table['seconds'].sum() / 60:.1f} min of job time "
-          f"({folder.relative_to(REPO)})")
+    print(f"{args.dataset}, seed {args.seed}: {len(table)} jobs, {table['seconds'].sum() / 60:.1f} min of job time "
+          f"({folder.relative_to(REPO)} and {shared.relative_to(REPO)})")
     for row in summary.itertuples(index=False):
         print(f"  {row.stage:<11} {row.jobs:>3} jobs {row.seconds / 60:7.1f} min {100 * row.share:5.1f}%"
               f"   slowest {row.slowest_job} {row.slowest_seconds:.0f} s")

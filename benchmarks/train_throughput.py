@@ -41,6 +41,7 @@ def images_per_second(model, loss_of, device: Device, batch_size: int, steps: in
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", default="lfw")
+    parser.add_argument("--seed", type=int, default=0, help="the run seed whose training times are shown")
     parser.add_argument("--steps", type=int, default=8)
     args = parser.parse_args()
     config = yaml.safe_load((REPO / "config.yaml").read_text())
@@ -63,7 +64,7 @@ def main() -> None:
         fast = images_per_second(make(), loss_of, chosen, batch, args.steps)
         print(f"{name}: fp32 eager {slow:.1f} img/s, chosen {fast:.1f} img/s, ratio {fast / slow:.2f}x")
     for rule in ("base_cnn", "segmenter"):
-        path = REPO / "results" / args.dataset / "benchmarks" / f"{rule}.tsv"
+        path = REPO / "results" / args.dataset / f"seed{args.seed}" / "benchmarks" / f"{rule}.tsv"
         if path.is_file():
             seconds = pd.read_csv(path, sep="\t")["s"].iloc[-1]
             print(f"{args.dataset} {rule} training wall time: {seconds / 60:.1f} min ({path.relative_to(REPO)})")

@@ -8,10 +8,14 @@ from occlusion_fr.regions import region_names
 
 min_version("9.0")
 
+# `--config seeds=[0,1]` (as DVC's per-seed stages pass it) arrives as strings.
+if isinstance(config.get("seeds"), list):
+    config["seeds"] = [int(s) if isinstance(s, str) and s.isdigit() else s for s in config["seeds"]]
 # Fails `snakemake -n` with every wrong key named; fills the documented defaults.
 validate_config(config, Path(workflow.basedir) / "schemas" / "config.schema.yaml")
 
 DATASET = config["dataset"]
+SEEDS = config["seeds"]  # one complete run per seed: results/{dataset}/seed{seed}/
 LAYOUTS = list(config["layouts"])  # masking layouts: blocks (and later mask dictionaries)
 REGION_LAYOUTS = {**config["layouts"], **config["occlusion_layouts"]}  # all written to regions/
 
@@ -32,10 +36,18 @@ wildcard_constraints:
     masking_layout="|".join(LAYOUTS),
     strategy="|".join(STRATEGIES),
     region="[A-Za-z0-9_]+",
+    seed="[0-9]+",
 
 
 def results(dataset, path):
+    """Outputs shared by every run seed: raw images, crops and detections."""
     return f"results/{dataset}/{path}"
+
+
+def run_results(path, dataset="{dataset}", seed="{seed}"):
+    """Outputs of one run seed (split, occlusions, models, masks, Table 1): a rule's pattern by
+    default, a concrete path from an input function's wildcards."""
+    return f"results/{dataset}/seed{seed}/{path}"
 
 
 def layout_spec(wildcards):
@@ -50,7 +62,7 @@ def masking_layout_regions(layout):
 
 def layout_masks(wildcards):
     """The binary masks of every region of a masking layout."""
-    return [results(wildcards.dataset, f"masks/{wildcards.masking_layout}/{region}.npy")
+    return [run_results(f"masks/{wildcards.masking_layout}/{region}.npy", wildcards.dataset, wildcards.seed)
             for region in masking_layout_regions(wildcards.masking_layout)]
 
 
@@ -59,52 +71,71 @@ def occlusion_set_files(suffix):
 
     def files(wildcards):
         separator = "." if suffix == "csv" else ""
-        return [results(wildcards.dataset, f"occlusions/{split}/{name}{separator}{suffix}")
+        return [run_results(f"occlusions/{split}/{name}{separator}{suffix}", wildcards.dataset, wildcards.seed)
                 for split, name in OCCLUSION_SETS]
 
     return files
 
 
-def occlusion_stage_outputs(dataset):
+def faces_stage_outputs(dataset):
+    """Shared by every run seed: the raw images, the detections and the crops."""
+    return [results(dataset, "faces/faces.csv")]
+
+
+# Stage outputs of one run seed, relative to its folder (see stage_outputs).
+
+
+def occlusion_stage_outputs():
     return [
-        results(dataset, "occlusions/summary.md"),
-        *[results(dataset, f"figures/occlusions/{split}_{name}.png") for split, name in OCCLUSION_SETS],
-        *expand(results(dataset, "blocks/{layout}.csv"), layout=LAYOUTS),
-        *expand(results(dataset, "figures/blocks_{layout}.png"), layout=LAYOUTS),
+        "occlusions/summary.md",
+        *[f"figures/occlusions/{split}_{name}.png" for split, name in OCCLUSION_SETS],
+        *[f"blocks/{layout}.csv" for layout in LAYOUTS],
+        *[f"figures/blocks_{layout}.png" for layout in LAYOUTS],
     ]
 
 
-def model_stage_outputs(dataset):
+def model_stage_outputs():
     return [
-        results(dataset, "models/base_cnn/metrics.json"),
-        results(dataset, "figures/base_cnn_training.png"),
-        results(dataset, "models/base_cnn/history.csv"),
-        results(dataset, "models/segmenter/history.csv"),
-        results(dataset, "models/segmenter/test_metrics.md"),
-        results(dataset, "figures/segmenter_predictions.png"),
+        "models/base_cnn/metrics.json",
+        "figures/base_cnn_training.png",
+        "models/base_cnn/history.csv",
+        "models/segmenter/history.csv",
+        "models/segmenter/test_metrics.md",
+        "figures/segmenter_predictions.png",
     ]
 
 
-def mask_stage_outputs(dataset):
+def mask_stage_outputs():
     return [
-        *[results(dataset, f"masks/{layout}/{region}.npy") for layout in LAYOUTS
-          for region in masking_layout_regions(layout)],
-        *expand(results(dataset, "figures/masks_{layout}.png"), layout=LAYOUTS),
-        results(dataset, "table1.md"),
-        results(dataset, "figures/saliency_clean.png"),
-        results(dataset, "figures/saliency_fdm.png"),
+        *[f"masks/{layout}/{region}.npy" for layout in LAYOUTS for region in masking_layout_regions(layout)],
+        *[f"figures/masks_{layout}.png" for layout in LAYOUTS],
+        "table1.md",
+        "identification/fdm_effect.md",
+        "figures/saliency_clean.png",
+        "figures/saliency_fdm.png",
     ]
 
 
-def data_stage_outputs(dataset):
+def data_stage_outputs():
     return [
-        results(dataset, "split.csv"),
-        results(dataset, "landmarks/statistics.json"),
-        results(dataset, "figures/landmark_distances.png"),
-        results(dataset, "regions/coverage.md"),
-        *expand(results(dataset, "regions/{layout}.json"), layout=REGION_LAYOUTS),
-        *expand(results(dataset, "figures/regions_{layout}.png"), layout=REGION_LAYOUTS),
+        "split.csv",
+        "landmarks/statistics.json",
+        "figures/landmark_distances.png",
+        "regions/coverage.md",
+        *[f"regions/{layout}.json" for layout in REGION_LAYOUTS],
+        *[f"figures/regions_{layout}.png" for layout in REGION_LAYOUTS],
     ]
+
+
+def across_seeds_outputs(dataset):
+    """Table 1 and the model metrics as mean and deviation over the run seeds."""
+    return [results(dataset, f"across_seeds/{name}") for name in ("table1.md", "table1.json", "models.md")]
+
+
+def stage_outputs(stage, dataset, seeds):
+    """A stage's outputs (paths in a run seed's folder) for every seed: the targets of `all` and
+    of the DVC stages."""
+    return [run_results(path, dataset, seed) for seed in seeds for path in stage()]
 
 
 # Input functions of the rules (kept here, as Snakemake's linter asks).
@@ -122,30 +153,30 @@ def lfw_archive_input(wildcards):
 def band_layouts(wildcards):
     """A band occlusion depends on its layout's regions; other renderers on no layout."""
     spec = config["occlusions"][wildcards.occlusion]
-    return [results(wildcards.dataset, f"regions/{spec['layout']}.json")] if spec["type"] == "band" else []
+    return [run_results(f"regions/{spec['layout']}.json", wildcards.dataset, wildcards.seed)] if spec["type"] == "band" else []
 
 
 def image_set_inputs(wildcards):
     """An occlusion set's images and index; clean crops need nothing beyond the crops."""
     if wildcards.probe == "clean":
         return {}
-    stem = results(wildcards.dataset, f"occlusions/{wildcards.split}/{wildcards.probe}")
+    stem = run_results(f"occlusions/{wildcards.split}/{wildcards.probe}", wildcards.dataset, wildcards.seed)
     return {"set": stem, "index": f"{stem}.csv"}
 
 
 def identification_inputs(wildcards):
     """Probe and gallery feature maps; for a layout also its regions, masks and the probes'
     occlusion masks (no FDM needs none of them)."""
-    ds = wildcards.dataset
+    ds, seed = wildcards.dataset, wildcards.seed
     inputs = {
-        "gallery": results(ds, "features/train/clean.npz"),
-        "probes": [results(ds, f"features/test/{probe}.npz") for probe in PROBES],
+        "gallery": run_results("features/train/clean.npz", ds, seed),
+        "probes": [run_results(f"features/test/{probe}.npz", ds, seed) for probe in PROBES],
     }
     if wildcards.strategy != "none":
         layout = wildcards.strategy
-        inputs["regions"] = results(ds, f"regions/{layout}.json")
-        inputs["masks"] = [results(ds, f"masks/{layout}/{r}.npy") for r in masking_layout_regions(layout)]
-        inputs["occlusion_masks"] = [results(ds, f"predictions/test/{probe}.npz") for probe in PROBES]
+        inputs["regions"] = run_results(f"regions/{layout}.json", ds, seed)
+        inputs["masks"] = [run_results(f"masks/{layout}/{r}.npy", ds, seed) for r in masking_layout_regions(layout)]
+        inputs["occlusion_masks"] = [run_results(f"predictions/test/{probe}.npz", ds, seed) for probe in PROBES]
     return inputs
 
 

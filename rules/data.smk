@@ -10,7 +10,7 @@ rule synthetic_dataset:
     params:
         identities=config["datasets"]["synthetic"]["identities"],
         images_per_identity=config["datasets"]["synthetic"]["images_per_identity"],
-        seed=config["seed"],
+        seed=config["datasets"]["synthetic"]["seed"],
     log:
         "results/synthetic/logs/synthetic_dataset.log",
     benchmark:

@@ -6,20 +6,20 @@ rule occlusion_masks:
         "../envs/models.yaml"
     input:
         unpack(image_set_inputs),
-        segmenter=results("{dataset}", "models/segmenter/weights.pt"),
-        split=results("{dataset}", "split.csv"),
+        segmenter=run_results("models/segmenter/weights.pt"),
+        split=run_results("split.csv"),
         crops=results("{dataset}", "faces/crops"),
     output:
-        masks=results("{dataset}", "predictions/{split}/{probe}.npz"),
+        masks=run_results("predictions/{split}/{probe}.npz"),
     params:
-        sets_dir=lambda wc: results(wc.dataset, "occlusions"),
+        sets_dir=lambda wc: run_results("occlusions", wc.dataset, wc.seed),
         encoder=config["segmenter"]["encoder"],
         precision=config["segmenter"]["precision"],
     threads: 4
     log:
-        results("{dataset}", "logs/occlusion_masks_{split}_{probe}.log"),
+        run_results("logs/occlusion_masks_{split}_{probe}.log"),
     benchmark:
-        results("{dataset}", "benchmarks/occlusion_masks_{split}_{probe}.tsv")
+        run_results("benchmarks/occlusion_masks_{split}_{probe}.tsv")
     script:
         "../workflow_scripts/occlusion_masks.py"
 
@@ -29,12 +29,12 @@ rule identification:
         "../envs/models.yaml"
     input:
         unpack(identification_inputs),
-        weights=results("{dataset}", "models/base_cnn/weights.pt"),
-        metrics=results("{dataset}", "models/base_cnn/metrics.json"),
-        split=results("{dataset}", "split.csv"),
+        weights=run_results("models/base_cnn/weights.pt"),
+        metrics=run_results("models/base_cnn/metrics.json"),
+        split=run_results("split.csv"),
     output:
-        summary=results("{dataset}", "identification/{strategy}.csv"),
-        probes=results("{dataset}", "identification/probes/{strategy}.csv"),
+        summary=run_results("identification/{strategy}.csv"),
+        probes=run_results("identification/probes/{strategy}.csv"),
     params:
         probes=PROBES,
         overlap_threshold=lambda wc: None if wc.strategy == "none" else config["feature_discarding"][
@@ -42,9 +42,9 @@ rule identification:
         precision=config["base_cnn"]["precision"],
     threads: 4
     log:
-        results("{dataset}", "logs/identification_{strategy}.log"),
+        run_results("logs/identification_{strategy}.log"),
     benchmark:
-        results("{dataset}", "benchmarks/identification_{strategy}.tsv")
+        run_results("benchmarks/identification_{strategy}.tsv")
     script:
         "../workflow_scripts/identification.py"
 
@@ -53,13 +53,13 @@ rule table1:
     conda:
         "../envs/models.yaml"
     input:
-        summaries=expand(results("{{dataset}}", "identification/{strategy}.csv"), strategy=STRATEGIES),
+        summaries=expand(run_results("identification/{strategy}.csv", "{{dataset}}", "{{seed}}"), strategy=STRATEGIES),
         paper=paper_table,
     output:
-        table=results("{dataset}", "table1.csv"),
-        metrics=results("{dataset}", "table1.json"),  # DVC metrics
+        table=run_results("table1.csv"),
+        metrics=run_results("table1.json"),  # DVC metrics
         report=report(
-            results("{dataset}", "table1.md"),
+            run_results("table1.md"),
             caption="../report/table1.rst",
             category="Table 1",
         ),
@@ -67,9 +67,9 @@ rule table1:
         rows=PROBES,
         strategies=STRATEGIES,
     log:
-        results("{dataset}", "logs/table1.log"),
+        run_results("logs/table1.log"),
     benchmark:
-        results("{dataset}", "benchmarks/table1.tsv")
+        run_results("benchmarks/table1.tsv")
     script:
         "../workflow_scripts/table1.py"
 
@@ -78,34 +78,90 @@ rule saliency_figures:
     conda:
         "../envs/models.yaml"
     input:
-        weights=results("{dataset}", "models/base_cnn/weights.pt"),
-        metrics=results("{dataset}", "models/base_cnn/metrics.json"),
-        split=results("{dataset}", "split.csv"),
+        weights=run_results("models/base_cnn/weights.pt"),
+        metrics=run_results("models/base_cnn/metrics.json"),
+        split=run_results("split.csv"),
         crops=results("{dataset}", "faces/crops"),
-        sets=[results("{dataset}", f"occlusions/test/{o}") for o in config["saliency"]["occlusions"]],
-        occlusion_masks=[results("{dataset}", f"predictions/test/{o}.npz") for o in config["saliency"]["occlusions"]],
-        regions=results("{dataset}", f"regions/{config['saliency']['layout']}.json"),
-        masks=[results("{dataset}", f"masks/{config['saliency']['layout']}/{r}.npy")
+        sets=[run_results(f"occlusions/test/{o}") for o in config["saliency"]["occlusions"]],
+        occlusion_masks=[run_results(f"predictions/test/{o}.npz") for o in config["saliency"]["occlusions"]],
+        regions=run_results(f"regions/{config['saliency']['layout']}.json"),
+        masks=[run_results(f"masks/{config['saliency']['layout']}/{r}.npy")
                for r in masking_layout_regions(config["saliency"]["layout"])],
     output:
         clean=report(
-            results("{dataset}", "figures/saliency_clean.png"),
+            run_results("figures/saliency_clean.png"),
             caption="../report/saliency_clean.rst",
             category="Table 1",
         ),
         fdm=report(
-            results("{dataset}", "figures/saliency_fdm.png"),
+            run_results("figures/saliency_fdm.png"),
             caption="../report/saliency_fdm.rst",
             category="Table 1",
         ),
     params:
         saliency=config["saliency"],
-        sets_dir=lambda wc: results(wc.dataset, "occlusions"),
+        sets_dir=lambda wc: run_results("occlusions", wc.dataset, wc.seed),
         overlap_threshold=config["feature_discarding"]["overlap_threshold"],
-        seed=config["seed"],
+        seed=lambda wc: int(wc.seed),
     log:
-        results("{dataset}", "logs/saliency_figures.log"),
+        run_results("logs/saliency_figures.log"),
     benchmark:
-        results("{dataset}", "benchmarks/saliency_figures.tsv")
+        run_results("benchmarks/saliency_figures.tsv")
     script:
         "../workflow_scripts/saliency_figures.py"
+
+
+rule across_seeds:
+    # Table 1 and the model metrics as mean and deviation over the run seeds (config `seeds`).
+    conda:
+        "../envs/models.yaml"
+    input:
+        tables=expand(run_results("table1.csv", "{{dataset}}", "{seed}"), seed=SEEDS),
+        base_cnn=expand(run_results("models/base_cnn/metrics.json", "{{dataset}}", "{seed}"), seed=SEEDS),
+        segmenter=expand(run_results("models/segmenter/metrics.json", "{{dataset}}", "{seed}"), seed=SEEDS),
+    output:
+        table=results("{dataset}", "across_seeds/table1.csv"),
+        metrics=results("{dataset}", "across_seeds/table1.json"),  # DVC metrics
+        report=report(
+            results("{dataset}", "across_seeds/table1.md"),
+            caption="../report/table1_across_seeds.rst",
+            category="Table 1",
+        ),
+        models=results("{dataset}", "across_seeds/models.csv"),
+        models_report=report(
+            results("{dataset}", "across_seeds/models.md"),
+            caption="../report/models_across_seeds.rst",
+            category="Models",
+        ),
+    params:
+        seeds=SEEDS,
+        rows=PROBES,
+        strategies=STRATEGIES,
+    log:
+        results("{dataset}", "logs/across_seeds.log"),
+    benchmark:
+        results("{dataset}", "benchmarks/across_seeds.tsv")
+    script:
+        "../workflow_scripts/across_seeds.py"
+
+
+rule fdm_effect:
+    # Per probe set and strategy: the probes the FDM helps and harms, and the regions chosen.
+    conda:
+        "../envs/models.yaml"
+    input:
+        probes=expand(run_results("identification/probes/{strategy}.csv", "{{dataset}}", "{{seed}}"),
+                      strategy=STRATEGIES),
+    output:
+        table=run_results("identification/fdm_effect.csv"),
+        report=report(
+            run_results("identification/fdm_effect.md"),
+            caption="../report/fdm_effect.rst",
+            category="Table 1",
+        ),
+    log:
+        run_results("logs/fdm_effect.log"),
+    benchmark:
+        run_results("benchmarks/fdm_effect.tsv")
+    script:
+        "../workflow_scripts/fdm_effect.py"

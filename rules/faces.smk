@@ -32,14 +32,14 @@ rule split:
     input:
         faces=results("{dataset}", "faces/faces.csv"),
     output:
-        table=results("{dataset}", "split.csv"),
-        summary=results("{dataset}", "split_summary.json"),
+        table=run_results("split.csv"),
+        summary=run_results("split_summary.json"),
     params:
         fractions=config["split"],
-        seed=config["seed"],
+        seed=lambda wc: int(wc.seed),
     log:
-        results("{dataset}", "logs/split.log"),
+        run_results("logs/split.log"),
     benchmark:
-        results("{dataset}", "benchmarks/split.tsv")
+        run_results("benchmarks/split.tsv")
     script:
         "../workflow_scripts/split.py"

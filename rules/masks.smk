@@ -6,20 +6,20 @@ rule feature_maps:
         "../envs/models.yaml"
     input:
         unpack(image_set_inputs),
-        weights=results("{dataset}", "models/base_cnn/weights.pt"),
-        metrics=results("{dataset}", "models/base_cnn/metrics.json"),
-        split=results("{dataset}", "split.csv"),
+        weights=run_results("models/base_cnn/weights.pt"),
+        metrics=run_results("models/base_cnn/metrics.json"),
+        split=run_results("split.csv"),
         crops=results("{dataset}", "faces/crops"),
     output:
-        maps=results("{dataset}", "features/{split}/{probe}.npz"),
+        maps=run_results("features/{split}/{probe}.npz"),
     params:
-        sets_dir=lambda wc: results(wc.dataset, "occlusions"),
+        sets_dir=lambda wc: run_results("occlusions", wc.dataset, wc.seed),
         precision=config["base_cnn"]["precision"],
     threads: 4
     log:
-        results("{dataset}", "logs/feature_maps_{split}_{probe}.log"),
+        run_results("logs/feature_maps_{split}_{probe}.log"),
     benchmark:
-        results("{dataset}", "benchmarks/feature_maps_{split}_{probe}.tsv")
+        run_results("benchmarks/feature_maps_{split}_{probe}.tsv")
     script:
         "../workflow_scripts/feature_maps.py"
 
@@ -28,32 +28,32 @@ rule mask_generator:
     conda:
         "../envs/models.yaml"
     input:
-        weights=results("{dataset}", "models/base_cnn/weights.pt"),
-        metrics=results("{dataset}", "models/base_cnn/metrics.json"),
-        train_maps=results("{dataset}", "features/train/clean.npz"),
-        val_maps=results("{dataset}", "features/val/clean.npz"),
-        blocks=results("{dataset}", "blocks/{masking_layout}.csv"),
-        split=results("{dataset}", "split.csv"),
+        weights=run_results("models/base_cnn/weights.pt"),
+        metrics=run_results("models/base_cnn/metrics.json"),
+        train_maps=run_results("features/train/clean.npz"),
+        val_maps=run_results("features/val/clean.npz"),
+        blocks=run_results("blocks/{masking_layout}.csv"),
+        split=run_results("split.csv"),
         crops=results("{dataset}", "faces/crops"),
     output:
         # Weights and mean masks live apart from the (git-tracked) metrics: DVC versions the
         # whole mask_generators/ folder.
-        weights=results("{dataset}", "mask_generators/{masking_layout}/{region}.pt"),
-        metrics=results("{dataset}", "models/mask_generators/{masking_layout}/{region}.json"),
+        weights=run_results("mask_generators/{masking_layout}/{region}.pt"),
+        metrics=run_results("models/mask_generators/{masking_layout}/{region}.json"),
         # Mean of the min-max normalised outputs over the training pairs (section 3.3); the
         # dictionary thresholds it, so a new percentile does not retrain the generator.
-        mean_mask=results("{dataset}", "mask_generators/{masking_layout}/{region}_mean_mask.npy"),
+        mean_mask=run_results("mask_generators/{masking_layout}/{region}_mean_mask.npy"),
     params:
         settings=lambda wc: {
             **config["mask_generator"],
             "max_epochs": config["datasets"][wc.dataset]["max_epochs"]["mask_generator"],
         },
-        seed=config["seed"],
+        seed=lambda wc: int(wc.seed),
     threads: 4
     log:
-        results("{dataset}", "logs/mask_generator_{masking_layout}_{region}.log"),
+        run_results("logs/mask_generator_{masking_layout}_{region}.log"),
     benchmark:
-        results("{dataset}", "benchmarks/mask_generator_{masking_layout}_{region}.tsv")
+        run_results("benchmarks/mask_generator_{masking_layout}_{region}.tsv")
     script:
         "../workflow_scripts/mask_generator.py"
 
@@ -62,16 +62,16 @@ rule mask_dictionary:
     conda:
         "../envs/models.yaml"
     input:
-        mean_mask=results("{dataset}", "mask_generators/{masking_layout}/{region}_mean_mask.npy"),
+        mean_mask=run_results("mask_generators/{masking_layout}/{region}_mean_mask.npy"),
     output:
-        mask=results("{dataset}", "masks/{masking_layout}/{region}.npy"),
-        view=results("{dataset}", "masks/{masking_layout}/{region}.png"),
+        mask=run_results("masks/{masking_layout}/{region}.npy"),
+        view=run_results("masks/{masking_layout}/{region}.png"),
     params:
         percentile=lambda wc: config["layouts"][wc.masking_layout]["percentile"],
     log:
-        results("{dataset}", "logs/mask_dictionary_{masking_layout}_{region}.log"),
+        run_results("logs/mask_dictionary_{masking_layout}_{region}.log"),
     benchmark:
-        results("{dataset}", "benchmarks/mask_dictionary_{masking_layout}_{region}.tsv")
+        run_results("benchmarks/mask_dictionary_{masking_layout}_{region}.tsv")
     script:
         "../workflow_scripts/mask_dictionary.py"
 
@@ -81,18 +81,18 @@ rule mask_figure:
         "../envs/models.yaml"
     input:
         masks=layout_masks,
-        regions=results("{dataset}", "regions/{masking_layout}.json"),
-        split=results("{dataset}", "split.csv"),
+        regions=run_results("regions/{masking_layout}.json"),
+        split=run_results("split.csv"),
         crops=results("{dataset}", "faces/crops"),
     output:
         figure=report(
-            results("{dataset}", "figures/masks_{masking_layout}.png"),
+            run_results("figures/masks_{masking_layout}.png"),
             caption="../report/masks.rst",
             category="Mask dictionary",
         ),
     log:
-        results("{dataset}", "logs/mask_figure_{masking_layout}.log"),
+        run_results("logs/mask_figure_{masking_layout}.log"),
     benchmark:
-        results("{dataset}", "benchmarks/mask_figure_{masking_layout}.tsv")
+        run_results("benchmarks/mask_figure_{masking_layout}.tsv")
     script:
         "../workflow_scripts/mask_figure.py"

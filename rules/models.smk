@@ -5,13 +5,13 @@ rule base_cnn:
     conda:
         "../envs/models.yaml"
     input:
-        split=results("{dataset}", "split.csv"),
+        split=run_results("split.csv"),
         crops=results("{dataset}", "faces/crops"),
     output:
-        weights=results("{dataset}", "models/base_cnn/weights.pt"),
-        metrics=results("{dataset}", "models/base_cnn/metrics.json"),
+        weights=run_results("models/base_cnn/weights.pt"),
+        metrics=run_results("models/base_cnn/metrics.json"),
         curves=report(
-            results("{dataset}", "figures/base_cnn_training.png"),
+            run_results("figures/base_cnn_training.png"),
             caption="../report/base_cnn_training.rst",
             category="Models",
         ),
@@ -20,14 +20,14 @@ rule base_cnn:
             **config["base_cnn"],
             "max_epochs": config["datasets"][wc.dataset]["max_epochs"]["base_cnn"],
         },
-        seed=config["seed"],
+        seed=lambda wc: int(wc.seed),
         # Not an output: Snakemake would delete it before a rerun, and resuming needs it.
-        checkpoints=lambda wc: results(wc.dataset, "models/base_cnn/checkpoints"),
+        checkpoints=lambda wc: run_results("models/base_cnn/checkpoints", wc.dataset, wc.seed),
     threads: 4  # capped at --cores on a workstation
     log:
-        results("{dataset}", "logs/base_cnn.log"),
+        run_results("logs/base_cnn.log"),
     benchmark:
-        results("{dataset}", "benchmarks/base_cnn.tsv")
+        run_results("benchmarks/base_cnn.tsv")
     script:
         "../workflow_scripts/base_cnn.py"
 
@@ -36,26 +36,26 @@ rule segmenter:
     conda:
         "../envs/models.yaml"
     input:
-        split=results("{dataset}", "split.csv"),
+        split=run_results("split.csv"),
         crops=results("{dataset}", "faces/crops"),
         sets=occlusion_set_files(""),
         indexes=occlusion_set_files("csv"),
     output:
-        weights=results("{dataset}", "models/segmenter/weights.pt"),
-        metrics=results("{dataset}", "models/segmenter/metrics.json"),
-        table=results("{dataset}", "models/segmenter/test_metrics.csv"),
+        weights=run_results("models/segmenter/weights.pt"),
+        metrics=run_results("models/segmenter/metrics.json"),
+        table=run_results("models/segmenter/test_metrics.csv"),
         report=report(
-            results("{dataset}", "models/segmenter/test_metrics.md"),
+            run_results("models/segmenter/test_metrics.md"),
             caption="../report/segmenter_metrics.rst",
             category="Models",
         ),
         curves=report(
-            results("{dataset}", "figures/segmenter_training.png"),
+            run_results("figures/segmenter_training.png"),
             caption="../report/segmenter_training.rst",
             category="Models",
         ),
         predictions=report(
-            results("{dataset}", "figures/segmenter_predictions.png"),
+            run_results("figures/segmenter_predictions.png"),
             caption="../report/segmenter_predictions.rst",
             category="Models",
         ),
@@ -65,14 +65,14 @@ rule segmenter:
             "max_epochs": config["datasets"][wc.dataset]["max_epochs"]["segmenter"],
         },
         occlusion_sets=config["occlusion_sets"],
-        sets_dir=lambda wc: results(wc.dataset, "occlusions"),
-        seed=config["seed"],
-        checkpoints=lambda wc: results(wc.dataset, "models/segmenter/checkpoints"),
+        sets_dir=lambda wc: run_results("occlusions", wc.dataset, wc.seed),
+        seed=lambda wc: int(wc.seed),
+        checkpoints=lambda wc: run_results("models/segmenter/checkpoints", wc.dataset, wc.seed),
     threads: 4  # capped at --cores on a workstation
     log:
-        results("{dataset}", "logs/segmenter.log"),
+        run_results("logs/segmenter.log"),
     benchmark:
-        results("{dataset}", "benchmarks/segmenter.tsv")
+        run_results("benchmarks/segmenter.tsv")
     script:
         "../workflow_scripts/segmenter.py"
 
@@ -82,12 +82,12 @@ rule training_history:
     conda:
         "../envs/models.yaml"
     input:
-        metrics=results("{dataset}", "models/{model}/metrics.json"),
+        metrics=run_results("models/{model}/metrics.json"),
     output:
-        history=results("{dataset}", "models/{model}/history.csv"),
+        history=run_results("models/{model}/history.csv"),
     wildcard_constraints:
         model="base_cnn|segmenter",
     log:
-        results("{dataset}", "logs/training_history_{model}.log"),
+        run_results("logs/training_history_{model}.log"),
     script:
         "../workflow_scripts/training_history.py"

@@ -5,15 +5,15 @@ rule occlusion_set:
     conda:
         "../envs/data.yaml"
     input:
-        split=results("{dataset}", "split.csv"),
+        split=run_results("split.csv"),
         crops=results("{dataset}", "faces/crops"),
         layouts=band_layouts,
     output:
-        images=directory(results("{dataset}", "occlusions/{split}/{occlusion}")),
-        index=results("{dataset}", "occlusions/{split}/{occlusion}.csv"),
-        skipped=results("{dataset}", "occlusions/{split}/{occlusion}_skipped.csv"),
+        images=directory(run_results("occlusions/{split}/{occlusion}")),
+        index=run_results("occlusions/{split}/{occlusion}.csv"),
+        skipped=run_results("occlusions/{split}/{occlusion}_skipped.csv"),
         figure=report(
-            results("{dataset}", "figures/occlusions/{split}_{occlusion}.png"),
+            run_results("figures/occlusions/{split}_{occlusion}.png"),
             caption="../report/occlusion_set.rst",
             category="Occlusions",
             subcategory="{split}",
@@ -21,11 +21,11 @@ rule occlusion_set:
     params:
         spec=lambda wc: renderer_spec(config["occlusions"][wc.occlusion]),
         labels=config["labels"],
-        seed=config["seed"],
+        seed=lambda wc: int(wc.seed),
     log:
-        results("{dataset}", "logs/occlusion_set_{split}_{occlusion}.log"),
+        run_results("logs/occlusion_set_{split}_{occlusion}.log"),
     benchmark:
-        results("{dataset}", "benchmarks/occlusion_set_{split}_{occlusion}.tsv")
+        run_results("benchmarks/occlusion_set_{split}_{occlusion}.tsv")
     script:
         "../workflow_scripts/occlusion_set.py"
 
@@ -37,17 +37,17 @@ rule occlusion_summary:
         indexes=occlusion_set_files("csv"),
         skipped=occlusion_set_files("_skipped.csv"),
     output:
-        table=results("{dataset}", "occlusions/summary.csv"),
-        skipped=results("{dataset}", "occlusions/skipped.csv"),
+        table=run_results("occlusions/summary.csv"),
+        skipped=run_results("occlusions/skipped.csv"),
         report=report(
-            results("{dataset}", "occlusions/summary.md"),
+            run_results("occlusions/summary.md"),
             caption="../report/occlusion_summary.rst",
             category="Occlusions",
         ),
     log:
-        results("{dataset}", "logs/occlusion_summary.log"),
+        run_results("logs/occlusion_summary.log"),
     benchmark:
-        results("{dataset}", "benchmarks/occlusion_summary.tsv")
+        run_results("benchmarks/occlusion_summary.tsv")
     script:
         "../workflow_scripts/occlusion_summary.py"
 
@@ -56,23 +56,23 @@ rule region_blocks:
     conda:
         "../envs/data.yaml"
     input:
-        split=results("{dataset}", "split.csv"),
-        regions=results("{dataset}", "regions/{layout}.json"),
+        split=run_results("split.csv"),
+        regions=run_results("regions/{layout}.json"),
         crops=results("{dataset}", "faces/crops"),
     output:
-        table=results("{dataset}", "blocks/{layout}.csv"),
+        table=run_results("blocks/{layout}.csv"),
         figure=report(
-            results("{dataset}", "figures/blocks_{layout}.png"),
+            run_results("figures/blocks_{layout}.png"),
             caption="../report/blocks.rst",
             category="Occlusions",
         ),
     params:
         splits=config["blocks"]["splits"],
         grey=config["blocks"]["grey"],
-        seed=config["seed"],
+        seed=lambda wc: int(wc.seed),
     log:
-        results("{dataset}", "logs/region_blocks_{layout}.log"),
+        run_results("logs/region_blocks_{layout}.log"),
     benchmark:
-        results("{dataset}", "benchmarks/region_blocks_{layout}.tsv")
+        run_results("benchmarks/region_blocks_{layout}.tsv")
     script:
         "../workflow_scripts/region_blocks.py"

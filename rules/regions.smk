@@ -5,18 +5,18 @@ rule landmark_statistics:
     conda:
         "../envs/data.yaml"
     input:
-        split=results("{dataset}", "split.csv"),
+        split=run_results("split.csv"),
     output:
-        statistics=results("{dataset}", "landmarks/statistics.json"),
+        statistics=run_results("landmarks/statistics.json"),
         histograms=report(
-            results("{dataset}", "figures/landmark_distances.png"),
+            run_results("figures/landmark_distances.png"),
             caption="../report/landmark_distances.rst",
             category="Data",
         ),
     log:
-        results("{dataset}", "logs/landmark_statistics.log"),
+        run_results("logs/landmark_statistics.log"),
     benchmark:
-        results("{dataset}", "benchmarks/landmark_statistics.tsv")
+        run_results("benchmarks/landmark_statistics.tsv")
     script:
         "../workflow_scripts/landmark_statistics.py"
 
@@ -25,22 +25,22 @@ rule region_layout:
     conda:
         "../envs/data.yaml"
     input:
-        split=results("{dataset}", "split.csv"),
+        split=run_results("split.csv"),
         crops=results("{dataset}", "faces/crops"),
     output:
-        regions=results("{dataset}", "regions/{layout}.json"),
-        coverage=results("{dataset}", "regions/{layout}_coverage.csv"),
+        regions=run_results("regions/{layout}.json"),
+        coverage=run_results("regions/{layout}_coverage.csv"),
         figure=report(
-            results("{dataset}", "figures/regions_{layout}.png"),
+            run_results("figures/regions_{layout}.png"),
             caption="../report/regions.rst",
             category="Region layouts",
         ),
     params:
         spec=layout_spec,
     log:
-        results("{dataset}", "logs/region_layout_{layout}.log"),
+        run_results("logs/region_layout_{layout}.log"),
     benchmark:
-        results("{dataset}", "benchmarks/region_layout_{layout}.tsv")
+        run_results("benchmarks/region_layout_{layout}.tsv")
     script:
         "../workflow_scripts/region_layout.py"
 
@@ -49,17 +49,17 @@ rule coverage_report:
     conda:
         "../envs/data.yaml"
     input:
-        coverage=expand(results("{{dataset}}", "regions/{layout}_coverage.csv"), layout=REGION_LAYOUTS),
+        coverage=expand(run_results("regions/{layout}_coverage.csv", "{{dataset}}", "{{seed}}"), layout=REGION_LAYOUTS),
     output:
-        table=results("{dataset}", "regions/coverage.csv"),
+        table=run_results("regions/coverage.csv"),
         report=report(
-            results("{dataset}", "regions/coverage.md"),
+            run_results("regions/coverage.md"),
             caption="../report/coverage.rst",
             category="Region layouts",
         ),
     log:
-        results("{dataset}", "logs/coverage_report.log"),
+        run_results("logs/coverage_report.log"),
     benchmark:
-        results("{dataset}", "benchmarks/coverage_report.tsv")
+        run_results("benchmarks/coverage_report.tsv")
     script:
         "../workflow_scripts/coverage_report.py"

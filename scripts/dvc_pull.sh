@@ -11,10 +11,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dvc pull
-if ! dvc status --quiet; then
+# across_seeds is always_changed (see dvc.yaml); every other stage must match dvc.lock.
+if ! dvc status --quiet faces data occlusions models masks; then
   echo "dvc status: config.yaml or the workflow differ from dvc.lock; not marking anything as" \
        "up to date (run \`dvc repro\` instead):" >&2
-  dvc status >&2
+  dvc status faces data occlusions models masks >&2
   exit 1
 fi
 snakemake --touch --cores 1 --quiet all

@@ -38,9 +38,9 @@ class SnakemakeFailed(RuntimeError):
 @pytest.fixture
 def workdir(tmp_path):
     """A working directory holding the default config (Snakefile's configfile), set to the
-    synthetic dataset (the default, LFW, is for full runs)."""
+    synthetic dataset (the default, LFW, is for full runs) and one run seed."""
     config = yaml.safe_load((REPO / "config.yaml").read_text())
-    write_config(tmp_path / "config.yaml", {**config, "dataset": "synthetic"})
+    write_config(tmp_path / "config.yaml", {**config, "dataset": "synthetic", "seeds": [0]})
     return tmp_path
 
 

@@ -21,6 +21,8 @@ ENV = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.envi
        "GIT_AUTHOR_NAME": "test", "GIT_AUTHOR_EMAIL": "test@example.org", "GIT_COMMITTER_NAME": "test",
        "GIT_COMMITTER_EMAIL": "test@example.org", "DVC_NO_ANALYTICS": "1"}
 OUT = Path("results/synthetic")
+RUN = OUT / "seed0"
+CACHED_STAGES = ["faces", "data", "occlusions", "models", "masks"]  # all but the always-changed aggregate
 
 
 def run(cwd: Path, *command: str) -> str:
@@ -65,7 +67,8 @@ def origin(tmp_path_factory):
             continue
         (origin / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(REPO / name, origin / name)
-    config = deep_update(yaml.safe_load((origin / "config.yaml").read_text()), {**TINY, "dataset": "synthetic"})
+    config = deep_update(yaml.safe_load((origin / "config.yaml").read_text()),
+                         {**TINY, "dataset": "synthetic", "seeds": [0]})
     (origin / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
     # Commit the synthetic run's small results, as the repository does for LFW.
     ignore = origin / ".gitignore"
@@ -85,22 +88,25 @@ def test_repro_runs_every_stage_and_locks_it(origin):
     repo, repro = origin
     assert {"synthetic_dataset", "base_cnn", "segmenter", "mask_generator", "table1"} <= {r for r, _ in
                                                                                          jobs_run(repro)}
+    assert "across_seeds" in {r for r, _ in jobs_run(repro)}
     lock = yaml.safe_load((repo / "dvc.lock").read_text())
-    assert set(lock["stages"]) == {"data", "occlusions", "models", "masks"}
-    assert lock["stages"]["masks"]["params"]["config.yaml"]["layouts"]["lm1"]["percentile"] == 20
-    assert "up to date" in run(repo, "dvc", "status")
-    metrics = yaml.safe_load(run(repo, "dvc", "metrics", "show", "--json"))
-    table = metrics[""]["data"]["results/synthetic/table1.json"]["data"]
+    assert set(lock["stages"]) == {"faces", "data@0", "occlusions@0", "models@0", "masks@0", "across_seeds"}
+    assert lock["stages"]["masks@0"]["params"]["config.yaml"]["layouts"]["lm1"]["percentile"] == 20
+    assert "up to date" in run(repo, "dvc", "status", *CACHED_STAGES)
+    metrics = yaml.safe_load(run(repo, "dvc", "metrics", "show", "--json"))[""]["data"]
+    table = metrics[f"{RUN}/table1.json"]["data"]
     assert 0 <= table["segmenter"]["clean"]["lm2"] <= 1 and set(table["oracle"]["face_mask"]) == {
         "none", "grid3x3", "lm1", "lm2"}
-    assert "results/synthetic/models/base_cnn/history.csv" in run(repo, "dvc", "plots", "show", "--json")
+    across = metrics[f"{OUT}/across_seeds/table1.json"]["data"]
+    assert across["segmenter"]["clean"]["lm2"]["mean"] == table["segmenter"]["clean"]["lm2"]
+    assert f"{RUN}/models/base_cnn/history.csv" in run(repo, "dvc", "plots", "show", "--json")
 
 
 def test_fresh_clone_pulls_everything_and_retrains_nothing(origin, tmp_path):
     repo, _ = origin
     clone = tmp_path / "clone"
     run(tmp_path, "git", "clone", "-q", str(repo), str(clone))
-    assert not (clone / OUT / "models/base_cnn/weights.pt").exists()  # weights come from DVC, not git
+    assert not (clone / RUN / "models/base_cnn/weights.pt").exists()  # weights come from DVC, not git
     run(clone, "bash", "scripts/dvc_pull.sh")
     assert hashes(clone) == hashes(repo)
     dry_run = run(clone, "snakemake", "-n")
@@ -112,15 +118,17 @@ def test_experiment_on_a_layout_key_reruns_only_that_layout(origin):
     before = hashes(repo)
     output = run(repo, "dvc", "exp", "run", "-S", "config.yaml:layouts.lm1.percentile=50")
     jobs = [(rule, wildcards) for rule, wildcards in jobs_run(output) if not rule.endswith("_stage")]
-    lm1 = ["dataset=synthetic, masking_layout=lm1, region=" + r for r in ("left_eye", "mouth", "nose", "right_eye")]
+    run_wildcards = "dataset=synthetic, seed=0"
+    lm1 = [f"{run_wildcards}, masking_layout=lm1, region={r}" for r in ("left_eye", "mouth", "nose", "right_eye")]
     assert sorted(jobs) == sorted([*[("mask_dictionary", w) for w in lm1],
-                                   ("mask_figure", "dataset=synthetic, masking_layout=lm1"),
-                                   ("identification", "dataset=synthetic, strategy=lm1"),
-                                   ("table1", "dataset=synthetic")]), output[-5000:]
+                                   ("mask_figure", f"{run_wildcards}, masking_layout=lm1"),
+                                   ("identification", f"{run_wildcards}, strategy=lm1"),
+                                   ("table1", run_wildcards), ("fdm_effect", run_wildcards),
+                                   ("across_seeds", "dataset=synthetic")]), output[-5000:]
     after = hashes(repo)
     changed = {path for path in after if after[path] != before.get(path)}
-    assert any(path.startswith(f"{OUT}/masks/lm1/") for path in changed)
+    assert any(path.startswith(f"{RUN}/masks/lm1/") for path in changed)
     # Generators, other layouts' masks and the models are untouched.
     assert not {path for path in changed if re.search(r"(weights\.pt|mask_generators/|masks/(grid3x3|lm2)/)", path)}
     lock = yaml.safe_load((repo / "dvc.lock").read_text())
-    assert lock["stages"]["masks"]["params"]["config.yaml"]["layouts"]["lm1"]["percentile"] == 50
+    assert lock["stages"]["masks@0"]["params"]["config.yaml"]["layouts"]["lm1"]["percentile"] == 50

@@ -72,7 +72,7 @@ def accounted_jobs(output: str) -> list[tuple[str, str]]:
 @needs_slurm
 def test_pipeline_runs_through_sbatch_and_every_job_completes(cluster, workdir, slurm_profile):
     config = write_config(workdir / "tiny.yaml", TINY)
-    targets = ["results/synthetic/regions/coverage.md", "results/synthetic/models/base_cnn/metrics.json"]
+    targets = ["results/synthetic/seed0/regions/coverage.md", "results/synthetic/seed0/models/base_cnn/metrics.json"]
     result = run_on_slurm(workdir, slurm_profile, *targets, "--configfile", str(config))
     assert result.returncode == 0, result.stdout[-5000:]
     assert all((workdir / target).is_file() for target in targets)

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.slow
 # (grid3x3 9, lm1 4, lm2 5), feature maps of train/val/test clean crops and the 8 test occlusion
 # sets, occlusion masks of the 9 test probe sets, identification with no FDM and per layout.
 MASK_STAGE_JOBS = {"feature_maps": 3 + 8, "occlusion_masks": 9, "mask_generator": 18, "mask_dictionary": 18,
-                   "mask_figure": 3, "identification": 4, "table1": 1, "saliency_figures": 1}
+                   "mask_figure": 3, "identification": 4, "table1": 1, "fdm_effect": 1, "saliency_figures": 1}
 
 
 def planned_jobs(output: str) -> dict[str, int]:
@@ -27,11 +27,22 @@ def planned_wildcards(output: str, rule: str) -> list[str]:
     return re.findall(rf"^rule {rule}:\n(?:    .*\n)*?    wildcards: (.*)$", output, re.M)
 
 
+# Jobs of one run seed, from the split on.
+RUN_JOBS = {"split": 1, "landmark_statistics": 1, "region_layout": 4, "coverage_report": 1,
+            "occlusion_set": 7 + 7 + 8, "occlusion_summary": 1, "region_blocks": 3, "base_cnn": 1, "segmenter": 1,
+            "training_history": 2, **MASK_STAGE_JOBS}
+
+
 def test_dry_run_of_the_whole_dag(workdir):
     assert planned_jobs(snakemake(workdir, "-n")) == {
-        "synthetic_dataset": 1, "detect_faces": 1, "split": 1, "landmark_statistics": 1, "region_layout": 4,
-        "coverage_report": 1, "occlusion_set": 7 + 7 + 8, "occlusion_summary": 1, "region_blocks": 3,
-        "base_cnn": 1, "segmenter": 1, "training_history": 2, **MASK_STAGE_JOBS, "all": 1}
+        "synthetic_dataset": 1, "detect_faces": 1, **RUN_JOBS, "across_seeds": 1, "all": 1}
+
+
+def test_each_seed_is_a_complete_run_sharing_the_detections(workdir):
+    output = snakemake(workdir, "-n", "--config", "seeds=[0,1,2]")
+    assert planned_jobs(output) == {"synthetic_dataset": 1, "detect_faces": 1,
+                                    **{rule: 3 * n for rule, n in RUN_JOBS.items()}, "across_seeds": 1, "all": 1}
+    assert sorted(planned_wildcards(output, "base_cnn")) == [f"dataset=synthetic, seed={s}" for s in (0, 1, 2)]
 
 
 @needs_lfw
@@ -39,17 +50,18 @@ def test_dry_run_on_lfw(workdir):
     config = write_config(workdir / "lfw.yaml", {"dataset": "lfw", "datasets": {"lfw": {"archive": str(SHARED_LFW)}}})
     output = snakemake(workdir, "-n", "--configfile", str(config))
     assert planned_jobs(output)["lfw_dataset"] == 1
-    assert "results/lfw/regions/lm2.json" in output
+    assert "results/lfw/seed0/regions/lm2.json" in output
 
 
 def test_data_stage_end_to_end_then_incremental(workdir):
     config = write_config(workdir / "tiny.yaml", TINY)
     snakemake(workdir, "--cores", "2", "--configfile", str(config))
-    out = workdir / "results" / "synthetic"
+    shared = workdir / "results" / "synthetic"
+    out = shared / "seed0"
 
     split = pd.read_csv(out / "split.csv")
     assert len(split) == 20 and (split.groupby("split")["identity"].nunique() == 4).all()
-    assert pd.read_csv(out / "faces" / "failures.csv").empty
+    assert pd.read_csv(shared / "faces" / "failures.csv").empty
     for layout, regions in {"grid3x3": 9, "lm1": 4, "lm2": 5, "landmark_bands": 5}.items():
         data = json.loads((out / "regions" / f"{layout}.json").read_text())
         assert len(data["regions"]) == regions
@@ -66,9 +78,12 @@ def test_data_stage_end_to_end_then_incremental(workdir):
     segmenter = pd.read_csv(out / "models" / "segmenter" / "test_metrics.csv").set_index("occlusion")
     assert {"face_mask", "sunglasses", "clean", "all occluded"} <= set(segmenter.index)
     assert segmenter["pixel_accuracy"].between(0, 1).all()
-    for rule in ("synthetic_dataset", "detect_faces", "split", "region_layout_lm2", "occlusion_set_test_face_mask",
-                 "region_blocks_lm1", "occlusion_summary", "base_cnn", "segmenter"):
+    for rule in ("synthetic_dataset", "detect_faces"):
+        assert (shared / "benchmarks" / f"{rule}.tsv").is_file() and (shared / "logs" / f"{rule}.log").is_file()
+    for rule in ("split", "region_layout_lm2", "occlusion_set_test_face_mask", "region_blocks_lm1", "occlusion_summary",
+                 "base_cnn", "segmenter"):
         assert (out / "benchmarks" / f"{rule}.tsv").is_file() and (out / "logs" / f"{rule}.log").is_file()
+
 
     table = pd.read_csv(out / "table1.csv")
     assert set(table["detector"]) == {"segmenter", "oracle"}
@@ -77,6 +92,16 @@ def test_data_stage_end_to_end_then_incremental(workdir):
     assert (table.query("strategy == 'none'")["mean_kept_share"] == 1).all()
     oracle = table.query("detector == 'oracle' and strategy == 'lm2' and occlusion == 'eyes'").iloc[0]
     assert oracle["mean_regions"] == 1 and oracle["distinct_fdms"] == 1  # the eyes band is lm2's eyes region
+    across = pd.read_csv(shared / "across_seeds" / "table1.csv")  # one seed here: its table, no deviation
+    assert (across["seeds"] == 1).all() and across["rank1_std"].isna().all()
+    assert np.allclose(across["rank1_mean"], table["rank1"], atol=1e-3)
+    assert list(pd.read_csv(shared / "across_seeds" / "models.csv")["seed"].astype(str)) == ["0", "mean", "std"]
+    effect = pd.read_csv(out / "identification" / "fdm_effect.csv", keep_default_na=False)
+    assert len(effect) == 2 * 9 * 3  # detectors x rows x masking layouts
+    assert np.allclose(effect["rank1_fdm"] - effect["rank1_no_fdm"], (effect["helped"] - effect["harmed"]) / 4)
+    cells = table.set_index(["detector", "occlusion", "strategy"])["rank1"]
+    assert np.allclose(effect["rank1_fdm"], [cells[k] for k in zip(effect["detector"], effect["occlusion"],
+                                                                    effect["strategy"])], atol=1e-3)
     for layout, regions in {"grid3x3": 9, "lm1": 4, "lm2": 5}.items():
         masks = sorted((out / "masks" / layout).glob("*.npy"))
         assert len(masks) == regions
@@ -88,9 +113,18 @@ def test_data_stage_end_to_end_then_incremental(workdir):
         assert (out / "figures" / f"{figure}.png").stat().st_size > 1000
 
     snakemake(workdir, "--report", "results/synthetic/report.html", "--configfile", str(config))
-    assert "table1.md" in (out / "report.html").read_text(errors="replace")
+    assert "table1.md" in (shared / "report.html").read_text(errors="replace")
 
     assert "Nothing to be done" in snakemake(workdir, "-n", "--configfile", str(config))
+
+    # Another run seed reuses the detections and crops, with its own split.
+    detected = (shared / "faces" / "faces.csv").stat().st_mtime_ns
+    snakemake(workdir, "--cores", "2", "--configfile", str(config), "--config", "seeds=[1]", "--",
+              "results/synthetic/seed1/occlusions/test/face_mask.csv")
+    assert (shared / "faces" / "faces.csv").stat().st_mtime_ns == detected
+    other = pd.read_csv(shared / "seed1" / "split.csv").set_index("image")["split"]
+    mine = split.set_index("image")["split"]
+    assert sorted(other.index) == sorted(mine.index) and (other[mine.index] != mine).any()
 
     # Changing one layout's definition reruns only that layout's jobs (and the combined reports).
     edited = dict(TINY, layouts={"lm1": {"regions": {"nose": {"centre": {"landmarks": ["nose"], "width_sigmas": 3,
@@ -98,12 +132,12 @@ def test_data_stage_end_to_end_then_incremental(workdir):
     output = snakemake(workdir, "-n", "--configfile", str(write_config(workdir / "edited.yaml", edited)))
     assert planned_jobs(output) == {"region_layout": 1, "region_blocks": 1, "coverage_report": 1,
                                     "mask_generator": 4, "mask_dictionary": 4, "mask_figure": 1,
-                                    "identification": 1, "table1": 1, "all": 1}
+                                    "identification": 1, "table1": 1, "fdm_effect": 1, "across_seeds": 1, "all": 1}
     for rule in ("region_layout", "region_blocks"):
-        assert planned_wildcards(output, rule) == ["dataset=synthetic, layout=lm1"]
+        assert planned_wildcards(output, rule) == ["dataset=synthetic, seed=0, layout=lm1"]
     for rule in ("mask_generator", "mask_dictionary", "mask_figure"):
         assert all("masking_layout=lm1" in w for w in planned_wildcards(output, rule))
-    assert planned_wildcards(output, "identification") == ["dataset=synthetic, strategy=lm1"]
+    assert planned_wildcards(output, "identification") == ["dataset=synthetic, seed=0, strategy=lm1"]
 
     # Editing the masking layout lm2 leaves the occlusions and the models alone ...
     lm2_mouth = {"top": {"landmarks": ["mouth_left", "mouth_right"], "sigmas": -1.5},
@@ -112,8 +146,9 @@ def test_data_stage_end_to_end_then_incremental(workdir):
     output = snakemake(workdir, "-n", "--configfile", str(write_config(workdir / "lm2.yaml", edited)))
     assert planned_jobs(output) == {"region_layout": 1, "region_blocks": 1, "coverage_report": 1,
                                     "mask_generator": 5, "mask_dictionary": 5, "mask_figure": 1,
-                                    "identification": 1, "table1": 1, "saliency_figures": 1, "all": 1}
-    assert planned_wildcards(output, "region_layout") == ["dataset=synthetic, layout=lm2"]
+                                    "identification": 1, "table1": 1, "fdm_effect": 1, "saliency_figures": 1,
+                                    "across_seeds": 1, "all": 1}
+    assert planned_wildcards(output, "region_layout") == ["dataset=synthetic, seed=0, layout=lm2"]
 
     # ... while moving the Table 1 bands reruns the band occlusions, the segmenter and the
     # evaluation, but no generator and no base CNN.
@@ -129,14 +164,14 @@ def test_data_stage_end_to_end_then_incremental(workdir):
     percentile = dict(TINY, layouts={"lm2": {"percentile": 10}})
     output = snakemake(workdir, "-n", "--configfile", str(write_config(workdir / "pct.yaml", percentile)))
     assert planned_jobs(output) == {"mask_dictionary": 5, "mask_figure": 1, "identification": 1, "table1": 1,
-                                    "saliency_figures": 1, "all": 1}
+                                    "fdm_effect": 1, "saliency_figures": 1, "across_seeds": 1, "all": 1}
 
     # A new layout adds its own jobs and its Table 1 column, nothing else.
     added = dict(TINY, layouts={"grid2x2": {"percentile": 25, "grid": {"rows": 2, "cols": 2}}})
     output = snakemake(workdir, "-n", "--configfile", str(write_config(workdir / "added.yaml", added)))
     assert planned_jobs(output) == {"region_layout": 1, "region_blocks": 1, "coverage_report": 1,
                                     "mask_generator": 4, "mask_dictionary": 4, "mask_figure": 1,
-                                    "identification": 1, "table1": 1, "all": 1}
+                                    "identification": 1, "table1": 1, "fdm_effect": 1, "across_seeds": 1, "all": 1}
     assert all("masking_layout=grid2x2" in w for w in planned_wildcards(output, "mask_generator"))
 
 
@@ -152,8 +187,8 @@ def test_training_resumes_after_a_kill(workdir):
 
     config = write_config(workdir / "tiny.yaml", {**TINY_TRAINING, "datasets": {"synthetic": {
         "identities": 4, "images_per_identity": 5, "max_epochs": {"base_cnn": 5, "segmenter": 1}}}})
-    target = "results/synthetic/models/base_cnn/metrics.json"
-    checkpoint = workdir / "results/synthetic/models/base_cnn/checkpoints/last.pt"
+    target = "results/synthetic/seed0/models/base_cnn/metrics.json"
+    checkpoint = workdir / "results/synthetic/seed0/models/base_cnn/checkpoints/last.pt"
     # The target goes before --configfile, which takes several values.
     command = [*SNAKEMAKE, "-s", str(REPO / "Snakefile"), "--directory", str(workdir), target, "--cores", "1",
                "--configfile", str(config)]
@@ -168,7 +203,7 @@ def test_training_resumes_after_a_kill(workdir):
 
     snakemake(workdir, "--unlock", "--configfile", str(config))
     snakemake(workdir, target, "--cores", "1", "--configfile", str(config))
-    log = (workdir / "results/synthetic/logs/base_cnn.log").read_text()
+    log = (workdir / "results/synthetic/seed0/logs/base_cnn.log").read_text()
     resumed_after = int(re.search(r"resuming from \S+ after epoch (\d+)", log)[1])
     assert 1 <= resumed_after < 5
     history = json.loads((workdir / target).read_text())["history"]

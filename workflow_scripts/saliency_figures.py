@@ -36,8 +36,8 @@ with job_logging(snakemake.log[0]) as log:
     layout = read_json(inputs.regions)
     pixels = region_pixel_masks(layout)
     dictionary = {Path(path).stem: np.load(path, allow_pickle=False) for path in inputs.masks}
-    rows = {name: [] for name in ("probe", "predicted occlusion", "regions chosen", "saliency, no FDM",
-                                  "saliency, FDM")}
+    rows = {name: [] for name in ("probe", "predicted occlusion", "regions chosen", "FDM: share kept",
+                                  "saliency, no FDM", "saliency, FDM")}
     titles = []
     for occlusion, masks_path in zip(p.saliency["occlusions"], inputs.occlusion_masks):
         probes = load_image_set(table, "test", occlusion, p.sets_dir, inputs.crops)
@@ -52,6 +52,9 @@ with job_logging(snakemake.log[0]) as log:
         rows["probe"].append(image[0].permute(1, 2, 0).numpy())
         rows["predicted occlusion"].append(masks["segmenter"][pick])
         rows["regions chosen"].append(tint(image[0].permute(1, 2, 0).numpy(), chosen))
+        # The FDM's share of kept channels per feature-map cell, drawn over the crop's pixels.
+        cell = (image.shape[2] // fdm.shape[1], image.shape[3] // fdm.shape[2])
+        rows["FDM: share kept"].append(np.kron(fdm.float().mean(0).numpy(), np.ones(cell)))
         rows["saliency, no FDM"].append(saliency_maps(model, image)[0])
         rows["saliency, FDM"].append(saliency_maps(model, image, fdm)[0])
         titles.append(f"{occlusion}\n{'+'.join(selected[pick]) or 'no region'}")

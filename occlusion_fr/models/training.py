@@ -54,6 +54,19 @@ def choose_device(precision: str = "auto") -> Device:
     return Device(torch.device("cpu"), bf16, bf16)
 
 
+def machine() -> dict:
+    """Where a training ran (recorded beside its metrics, so reported times name their machine)."""
+    cpu = "unknown CPU"
+    with contextlib.suppress(OSError):
+        names = [line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                 if line.startswith("model name")]
+        cpu = names[0] if names else cpu
+    gpu = torch.cuda.get_device_name() if torch.cuda.is_available() else None
+    threads = torch.get_num_threads()
+    description = f"{threads} CPU threads ({cpu})" + (f" and a {gpu}" if gpu else ", no GPU")
+    return {"cpu": cpu, "torch_threads": threads, "gpu": gpu, "description": description}
+
+
 def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed % 2**32)

@@ -1,0 +1,118 @@
+"""Table 1 and the model metrics over several run seeds: mean and sample standard deviation.
+
+Each run seed redraws the split, the initialisations, the occlusion renders and the blocks
+(``results/{dataset}/seed{seed}/``); the spread over seeds is the uncertainty a single-seed
+table hides. The deviation is the sample one (ddof=1); with one seed it is undefined (NaN).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from occlusion_fr.evaluation.occlusion_masks import DETECTORS
+from occlusion_fr.evaluation.strategies import NO_FDM
+
+CELL_KEYS = ["detector", "occlusion", "strategy"]
+
+
+def table1_across_seeds(tables: dict[int, pd.DataFrame], rows: list[str], strategies: list[str]) -> pd.DataFrame:
+    """One line per (detector, occlusion, strategy): rank-1/rank-5 mean, std and per-seed values,
+    the number of seeds and the paper's rank-1 (percent), in row and column order."""
+    if not tables:
+        raise ValueError("no run seeds to aggregate")
+    long = pd.concat([table.assign(seed=seed) for seed, table in tables.items()], ignore_index=True)
+    cells = long.groupby(CELL_KEYS, sort=False)
+    counts = cells["seed"].nunique()
+    incomplete = counts[counts != len(tables)]
+    if not incomplete.empty:
+        detector, occlusion, strategy = incomplete.index[0]
+        raise ValueError(f"cell {detector}/{occlusion}/{strategy} is in {incomplete.iloc[0]} of {len(tables)} "
+                         "seeds' tables: the runs were made with different configurations")
+    out = cells.agg(seeds=("seed", "nunique"), rank1_mean=("rank1", "mean"), rank1_std=("rank1", "std"),
+                    rank5_mean=("rank5", "mean"), rank5_std=("rank5", "std"),
+                    paper_rank1=("paper_rank1", "first")).reset_index()
+    per_seed = long.pivot_table(index=CELL_KEYS, columns="seed", values="rank1", sort=False)
+    per_seed.columns = [f"rank1_seed{seed}" for seed in per_seed.columns]
+    out = out.merge(per_seed.reset_index(), on=CELL_KEYS)
+    order = {"detector": [d for d in DETECTORS if d in set(out["detector"])], "occlusion": rows,
+             "strategy": strategies}
+    for key, values in order.items():
+        out[key] = pd.Categorical(out[key], values, ordered=True)
+    out = out.sort_values(CELL_KEYS).reset_index(drop=True)
+    for key in order:
+        out[key] = out[key].astype(str)
+    return out
+
+
+def _cell(mean: float, std: float, digits: int = 1) -> str:
+    """Percent, mean ± std (the mean alone when the deviation is undefined)."""
+    return f"{100 * mean:.{digits}f}" + ("" if np.isnan(std) else f" ± {100 * std:.{digits}f}")
+
+
+def table1_across_seeds_markdown(table: pd.DataFrame, dataset: str, rows: list[str], strategies: list[str]) -> str:
+    seeds = int(table["seeds"].iloc[0])
+    header = "| occlusion | " + " | ".join("no FDM" if s == NO_FDM else s for s in strategies) + " |"
+    rule = "|---|" + "---:|" * len(strategies)
+    lines = [f"# Table 1 over {seeds} run seeds ({dataset}, test split)", "",
+             "Rank-1 (%) as mean ± sample standard deviation over the run seeds (each seed redraws the split, "
+             "the initialisations and the occlusion renders). Best mean per row in bold."]
+    for detector in [d for d in DETECTORS if d in set(table["detector"])]:
+        cells = table[table["detector"] == detector].set_index(["occlusion", "strategy"])
+        lines += ["", f"## Regions chosen by the {detector}", "", header, rule]
+        for row in rows:
+            means = [cells["rank1_mean"].get((row, s), np.nan) for s in strategies]
+            top = np.nanmax(means) if not np.all(np.isnan(means)) else np.nan
+            texts = []
+            for strategy, mean in zip(strategies, means):
+                if np.isnan(mean):
+                    texts.append("")
+                    continue
+                text = _cell(mean, cells["rank1_std"][(row, strategy)])
+                texts.append(f"**{text}**" if row != "clean" and mean == top else text)
+            lines.append(f"| {row} | " + " | ".join(texts) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def table1_across_seeds_metrics(table: pd.DataFrame) -> dict:
+    """{detector: {occlusion: {strategy: {mean, std}}}} for `dvc metrics show`."""
+    metrics: dict = {}
+    for row in table.itertuples(index=False):
+        std = None if np.isnan(row.rank1_std) else round(float(row.rank1_std), 4)
+        metrics.setdefault(row.detector, {}).setdefault(row.occlusion, {})[row.strategy] = {
+            "mean": round(float(row.rank1_mean), 4), "std": std}
+    return metrics
+
+
+def model_metrics(seed: int, base_cnn: dict, segmenter: dict) -> dict:
+    """The headline numbers of one seed's models (metrics.json of each)."""
+    occluded = segmenter["test"]["all occluded"]
+    return {"seed": seed, "base_cnn_best_epoch": base_cnn["best_epoch"], "base_cnn_val_rank1": base_cnn["val_rank1"],
+            "base_cnn_test_rank1": base_cnn["test_rank1"], "base_cnn_test_rank5": base_cnn["test_rank5"],
+            "segmenter_val_iou": segmenter["val_iou"], "segmenter_pixel_accuracy": occluded["pixel_accuracy"],
+            "segmenter_iou": occluded["iou"]}
+
+
+def models_across_seeds(records: list[dict]) -> pd.DataFrame:
+    """One row per seed, then ``mean`` and ``std`` rows."""
+    table = pd.DataFrame(records).set_index("seed")
+    summary = pd.DataFrame({"mean": table.mean(), "std": table.std()}).T
+    table.index = table.index.map(str)
+    return pd.concat([table, summary]).rename_axis("seed").reset_index()
+
+
+def models_across_seeds_markdown(table: pd.DataFrame, dataset: str) -> str:
+    names = {"base_cnn_test_rank1": "base CNN test rank-1", "base_cnn_test_rank5": "base CNN test rank-5",
+             "base_cnn_val_rank1": "base CNN validation rank-1",
+             "segmenter_pixel_accuracy": "segmenter pixel accuracy (occluded test images)",
+             "segmenter_iou": "segmenter occluded-class IoU (occluded test images)",
+             "segmenter_val_iou": "segmenter validation IoU"}
+    seeds = [s for s in table["seed"] if s not in ("mean", "std")]
+    rows = table.set_index("seed")
+    lines = [f"# Models over {len(seeds)} run seeds ({dataset})", "",
+             "| metric | " + " | ".join(f"seed {s}" for s in seeds) + " | mean ± std |",
+             "|---|" + "---:|" * (len(seeds) + 1)]
+    for key, name in names.items():
+        values = " | ".join(f"{100 * rows.loc[s, key]:.2f}" for s in seeds)
+        lines.append(f"| {name} | {values} | {_cell(rows.loc['mean', key], rows.loc['std', key], 2)} |")
+    return "\n".join(lines) + "\n"

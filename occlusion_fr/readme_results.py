@@ -1,0 +1,173 @@
+"""The README's results section, rendered from a run's committed results so that it cannot drift
+from them: Table 1 over the run seeds beside the paper's, the models beside the paper's, the
+paper's claims checked on our numbers, the probe/occlusion/regions/FDM figure and the job time
+of every stage (Snakemake benchmark files). `scripts/render_readme.py` writes it into README.md
+between two markers; a test checks that the README holds what this renders.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from occlusion_fr.evaluation.claims import check_claims
+from occlusion_fr.evaluation.strategies import NO_FDM
+from occlusion_fr.io import read_json
+from occlusion_fr.stage_times import benchmark_table, rule_stages
+
+START = "<!-- results:start (rendered by scripts/render_readme.py from results/; do not edit) -->"
+END = "<!-- results:end -->"
+STAGE_NAMES = {"data": "raw images", "faces": "detection, crops, split", "regions": "landmarks, region layouts",
+               "occlusions": "occlusions, blocks", "models": "base CNN, segmenter",
+               "masks": "feature maps, mask generators, dictionary", "evaluation": "occlusion masks, Table 1, figures"}
+
+
+def _pm(mean: float, std: float, digits: int = 1) -> str:
+    return f"{mean:.{digits}f}" + ("" if np.isnan(std) else f" ± {std:.{digits}f}")
+
+
+def table1_section(table: pd.DataFrame, seeds: list[int]) -> list[str]:
+    rows = list(dict.fromkeys(table["occlusion"]))
+    strategies = list(dict.fromkeys(table["strategy"]))
+    cells = table[table["detector"] == "segmenter"].set_index(["occlusion", "strategy"])
+    lines = [f"Rank-1 (%) on the test probes (gallery: the training split), regions chosen by the segmenter; "
+             f"mean ± standard deviation over run seeds {', '.join(map(str, seeds))}, the paper in brackets, "
+             "the best mean per row in bold (`results/lfw/across_seeds/table1.md`; per seed: "
+             "`results/lfw/seed*/table1.md`, with the oracle's regions too):", "",
+             "| occlusion | " + " | ".join("no FDM" if s == NO_FDM else s for s in strategies) + " |",
+             "|---|" + "---:|" * len(strategies)]
+    for row in rows:
+        means = [cells["rank1_mean"].get((row, s), np.nan) for s in strategies]
+        top = np.nanmax(means)
+        texts = []
+        for strategy, mean in zip(strategies, means):
+            if np.isnan(mean) or (row == "clean" and strategy != NO_FDM):
+                texts.append("")
+                continue
+            cell = cells.loc[(row, strategy)]
+            text = _pm(100 * mean, 100 * cell["rank1_std"])
+            text = f"**{text}**" if row != "clean" and mean == top else text
+            paper = cell["paper_rank1"]
+            texts.append(text if np.isnan(paper) else f"{text} ({paper:.1f})")
+        lines.append(f"| {row} | " + " | ".join(texts) + " |")
+    return lines
+
+
+def models_section(models: pd.DataFrame, paper: pd.DataFrame) -> list[str]:
+    rows = models.set_index("seed")
+    seeds = [s for s in rows.index if s not in ("mean", "std")]
+    paper_value = paper.set_index("metric")["value"]
+    names = {"base_cnn_test_rank1": "base CNN test rank-1", "base_cnn_test_rank5": "base CNN test rank-5",
+             "segmenter_pixel_accuracy": "segmenter pixel accuracy, occluded test images",
+             "segmenter_iou": "segmenter occluded-class IoU, occluded test images"}
+    lines = ["| % | " + " | ".join(f"seed {s}" for s in seeds) + " | mean ± std | paper |",
+             "|---|" + "---:|" * (len(seeds) + 2)]
+    for key, name in names.items():
+        values = " | ".join(f"{100 * rows.loc[s, key]:.2f}" for s in seeds)
+        reference = f"{paper_value[key]:.2f}" if key in paper_value else "-"
+        lines.append(f"| {name} | {values} | {_pm(100 * rows.loc['mean', key], 100 * rows.loc['std', key], 2)} "
+                     f"| {reference} |")
+    return lines
+
+
+def claims_section(table: pd.DataFrame, paper_table: pd.DataFrame) -> list[str]:
+    lines = ["| paper's claim | ours (mean over seeds) | seeds where it holds | cells: ours / paper |",
+             "|---|---|---:|---|"]
+    for result in check_claims(table, paper_table):
+        verdict = "reproduced" if result["reproduced"] else "**not reproduced**"
+        cells = "; ".join(f"{o} {s} {ours:.1f} / {paper:.1f}" for o, s, ours, paper in result["cells"])
+        lines.append(f"| {result['claim']} | {verdict} | {result['seeds_holding']} of {result['seeds']} | {cells} |")
+    return lines
+
+
+def stage_times_section(results: Path, seeds: list[int], rules_dir: Path, stage_order: list[str]) -> list[str]:
+    stages = rule_stages(rules_dir)
+    shared = benchmark_table(results / "benchmarks", stages)
+    aggregate = shared[shared["rule"] == "across_seeds"]["seconds"].sum()
+    shared = shared[shared["rule"] != "across_seeds"]
+    per_seed = {seed: benchmark_table(results / f"seed{seed}" / "benchmarks", stages) for seed in seeds}
+    machine = read_json(results / f"seed{seeds[0]}" / "models" / "base_cnn" / "metrics.json").get("machine", {})
+    where = machine.get("description", "a machine not recorded in the results")
+    lines = [f"Job time per stage in minutes, on {where}: the sum of the Snakemake benchmark files "
+             "(`results/lfw/benchmarks/` for the jobs all seeds share, `results/lfw/seed*/benchmarks/`). Heavy "
+             "jobs take every core, so a sum is the stage's wall time up to the small jobs that ran side by side.",
+             "", "| stage (rules file) | shared | " + " | ".join(f"seed {s}" for s in seeds) + " |",
+             "|---|" + "---:|" * (len(seeds) + 1)]
+    minutes = lambda jobs, stage: jobs.loc[jobs["stage"] == stage, "seconds"].sum() / 60  # noqa: E731
+    for stage in stage_order:
+        values = [minutes(shared, stage), *[minutes(per_seed[seed], stage) for seed in seeds]]
+        lines.append(f"| {stage} ({STAGE_NAMES.get(stage, stage)}) | " + " | ".join(
+            f"{v:.1f}" if v else "" for v in values) + " |")
+    shared_total = shared["seconds"].sum() / 60
+    lines.append("| **one seed from the raw archive** (shared + seed) | | " + " | ".join(
+        f"**{shared_total + per_seed[s]['seconds'].sum() / 60:.1f}**" for s in seeds) + " |")
+    total = shared_total + sum(t["seconds"].sum() for t in per_seed.values()) / 60 + aggregate / 60
+    lines += ["", f"All {len(seeds)} seeds and their aggregate: {total:.1f} min of job time."]
+    return lines
+
+
+def fdm_effect_section(results: Path, seeds: list[int], occlusions=("face_mask", "sunglasses")) -> list[str]:
+    tables = pd.concat([pd.read_csv(results / f"seed{seed}" / "identification" / "fdm_effect.csv",
+                                    keep_default_na=False).assign(seed=seed) for seed in seeds], ignore_index=True)
+    tables = tables[(tables["detector"] == "segmenter") & tables["occlusion"].isin(occlusions)]
+    lines = [f"Test probes each strategy's FDM helps (wrong at rank 1 without an FDM, right with it) and harms (the "
+             f"reverse), summed over seeds {', '.join(map(str, seeds))} (`results/lfw/seed*/identification/"
+             "fdm_effect.md`); regions: the most frequent set the segmenter selected (share of probes, first seed).",
+             "", "| occlusion | strategy | probes | helped | harmed | net | no region | most frequent regions |",
+             "|---|---|---:|---:|---:|---:|---:|---|"]
+    for (occlusion, strategy), rows in tables.groupby(["occlusion", "strategy"], sort=False):
+        first = rows.iloc[0]
+        lines.append(f"| {occlusion} | {strategy} | {rows['probes'].sum()} | {rows['helped'].sum()} | "
+                     f"{rows['harmed'].sum()} | {rows['helped'].sum() - rows['harmed'].sum():+d} | "
+                     f"{100 * rows['no_region_share'].mean():.0f}% | {first['top_regions'] or '-'} "
+                     f"({100 * first['top_regions_share']:.0f}%) |")
+    return lines
+
+
+def data_section(results: Path, seeds: list[int]) -> list[str]:
+    failures = pd.read_csv(results / "faces" / "failures.csv")
+    lines = []
+    for seed in seeds:
+        summary = read_json(results / f"seed{seed}" / "split_summary.json")
+        sizes = summary["images_per_split"]
+        if not lines:
+            lines.append(f"{summary['images'] + len(failures):,} images of the people with enough images; MTCNN found "
+                         f"no face in {len(failures)} (`results/lfw/faces/failures.csv`); {summary['images']:,} images "
+                         f"of {summary['identities']} people were split per identity:")
+            lines.append("")
+        lines.append(f"- seed {seed}: {sizes['train']:,} train / {sizes['val']:,} validation / {sizes['test']:,} test "
+                     f"images, {min(summary['identities_per_split'].values())} people in every split")
+    return lines
+
+
+def render_results(results: Path, paper_table: pd.DataFrame, paper_models: pd.DataFrame, rules_dir: Path,
+                   stage_order: list[str]) -> str:
+    """The README section for a dataset's results folder (``results/lfw``)."""
+    results = Path(results)
+    table = pd.read_csv(results / "across_seeds" / "table1.csv")
+    models = pd.read_csv(results / "across_seeds" / "models.csv", dtype={"seed": str})
+    seeds = [int(c.removeprefix("rank1_seed")) for c in table.columns if c.startswith("rank1_seed")]
+    figure = f"results/lfw/seed{seeds[0]}/figures/saliency_fdm.png"
+    lines = [START, "", "### Data", "", *data_section(results, seeds), "",
+             "### Table 1", "", *table1_section(table, seeds), "",
+             "### Base CNN and segmenter", "", *models_section(models, paper_models), "",
+             "### The paper's claims on our numbers", "", *claims_section(table, paper_table), "",
+             "### Face masks and sunglasses: what the FDMs do", "", *fdm_effect_section(results, seeds), "",
+             "### A probe, its predicted occlusion, the regions chosen and the FDM", "",
+             f"![probe, predicted occlusion, regions, FDM, saliency]({figure})", "",
+             f"`{figure}` (seed {seeds[0]}, LM2): per occlusion one test probe, the segmenter's occlusion mask, the "
+             "LM2 regions more than half covered, the FDM (share of the 512 channels kept per feature-map cell) "
+             "and the saliency without and with it.", "",
+             "### Wall time", "", *stage_times_section(results, seeds, rules_dir, stage_order), "", END]
+    return "\n".join(lines) + "\n"
+
+
+def replace_section(readme: str, section: str) -> str:
+    """``readme`` with the text between the markers (markers included) replaced by ``section``."""
+    pattern = re.compile(re.escape(START) + ".*?" + re.escape(END) + "\n?", re.S)
+    if not pattern.search(readme):
+        raise ValueError(f"README has no results markers ({START!r} ... {END!r})")
+    return pattern.sub(lambda _: section, readme, count=1)

@@ -1,0 +1,119 @@
+"""The README's results section: the paper's claims, the rendering from a results folder, and the
+committed README matching the committed LFW results."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from occlusion_fr.evaluation.claims import CLAIMS, check_claims
+from occlusion_fr.io import write_json
+from occlusion_fr.readme_results import END, START, render_results, replace_section
+
+from conftest import REPO
+from test_stage_times import write_benchmark
+
+PAPER = pd.read_csv(REPO / "resources" / "paper_table1.csv")
+PAPER_MODELS = pd.read_csv(REPO / "resources" / "paper_models.csv")
+STAGES = ["data", "faces", "regions", "occlusions", "models", "masks", "evaluation"]
+
+
+def across_seeds_table(values: dict[int, dict]) -> pd.DataFrame:
+    """An across-seeds Table 1 for the segmenter from per-seed rank-1 (fractions) per cell."""
+    cells = sorted({cell for seed_values in values.values() for cell in seed_values})
+    lines = []
+    for occlusion, strategy in cells:
+        per_seed = {seed: v[(occlusion, strategy)] for seed, v in values.items()}
+        paper = PAPER.set_index(["occlusion", "strategy"])["rank1"].get((occlusion, strategy), np.nan)
+        lines.append({"detector": "segmenter", "occlusion": occlusion, "strategy": strategy, "seeds": len(values),
+                      "rank1_mean": np.mean(list(per_seed.values())),
+                      "rank1_std": np.std(list(per_seed.values()), ddof=1) if len(values) > 1 else np.nan,
+                      "rank5_mean": 1.0, "rank5_std": 0.0, "paper_rank1": paper,
+                      **{f"rank1_seed{seed}": v for seed, v in per_seed.items()}})
+    return pd.DataFrame(lines)
+
+
+def paper_values(scale: float = 1.0) -> dict:
+    return {(o, s): scale * r / 100 for o, s, r in PAPER.itertuples(index=False)}
+
+
+def test_every_claim_holds_on_the_papers_own_table():
+    table = across_seeds_table({0: paper_values()})
+    results = check_claims(table, PAPER)
+    assert len(results) == len(CLAIMS)
+    assert all(r["reproduced"] and r["paper_holds"] and r["seeds_holding"] == 1 for r in results)
+
+
+def test_a_claim_fails_when_our_numbers_contradict_it():
+    ours = paper_values()
+    ours[("face_mask", "lm2")] = 0.5  # LM2 now beats no FDM (24.2%) on face masks
+    other_seed = paper_values()
+    results = {r["claim"]: r for r in check_claims(across_seeds_table({0: ours, 1: other_seed}), PAPER)}
+    face_mask = next(r for text, r in results.items() if text.startswith("On face masks no FDM"))
+    assert not face_mask["reproduced"] and face_mask["seeds_holding"] == 1 and face_mask["paper_holds"]
+    assert ("face_mask", "lm2", pytest.approx(100 * (0.5 + 0.1989) / 2), 19.89) in face_mask["cells"]
+
+
+def fake_results(root, seeds=(0, 1)):
+    """A results folder as the pipeline leaves it: across-seeds tables, metrics, benchmarks."""
+    (root / "across_seeds").mkdir(parents=True)
+    across_seeds_table({s: paper_values(1 + s / 10) for s in seeds}).to_csv(root / "across_seeds" / "table1.csv",
+                                                                            index=False)
+    models = pd.DataFrame([{"seed": str(s), "base_cnn_test_rank1": 0.9 + s / 100, "base_cnn_test_rank5": 0.97,
+                            "segmenter_pixel_accuracy": 0.98, "segmenter_iou": 0.95} for s in seeds])
+    summary = pd.DataFrame([{"seed": k, **getattr(models.drop(columns="seed"), k)()} for k in ("mean", "std")])
+    pd.concat([models, summary]).to_csv(root / "across_seeds" / "models.csv", index=False)
+    (root / "faces").mkdir()
+    (root / "faces" / "failures.csv").write_text("image,identity,reason\nA/A_0001.jpg,A,no face\n")
+    (root / "benchmarks").mkdir()
+    write_benchmark(root / "benchmarks", "detect_faces", 90.0)
+    write_benchmark(root / "benchmarks", "across_seeds", 1.0)
+    for seed in seeds:
+        folder = root / f"seed{seed}" / "benchmarks"
+        folder.mkdir(parents=True)
+        write_benchmark(folder, "base_cnn", 1500.0 + 60 * seed)
+        write_benchmark(folder, "mask_generator_lm2_eyes", 300.0)
+        (root / f"seed{seed}" / "identification").mkdir(parents=True)
+        pd.DataFrame([{"detector": "segmenter", "occlusion": o, "strategy": "lm2", "probes": 10, "rank1_no_fdm": 0.2,
+                       "rank1_fdm": 0.3, "helped": 2 + seed, "harmed": 1, "no_region_share": 0.1,
+                       "top_regions": "nose+mouth", "top_regions_share": 0.6} for o in ("face_mask", "eyes")]).to_csv(
+            root / f"seed{seed}" / "identification" / "fdm_effect.csv", index=False)
+        write_json(root / f"seed{seed}" / "split_summary.json", {
+            "images": 100, "identities": 5, "images_per_split": {"train": 70, "val": 15, "test": 15 + seed},
+            "identities_per_split": {"train": 5, "val": 5, "test": 5}})
+        write_json(root / f"seed{seed}" / "models" / "base_cnn" / "metrics.json",
+                   {"machine": {"description": "2 CPU threads (test CPU), no GPU"}})
+    return root
+
+
+def test_the_section_renders_tables_claims_figure_and_stage_times(tmp_path):
+    section = render_results(fake_results(tmp_path / "lfw"), PAPER, PAPER_MODELS, REPO / "rules", STAGES)
+    assert section.startswith(START) and section.rstrip().endswith(END)
+    assert "mean ± standard deviation over run seeds 0, 1" in section
+    eyes_lm2 = 100 * np.mean([0.0813, 0.0813 * 1.1])
+    assert f"| **{eyes_lm2:.1f} ± {100 * np.std([0.0813, 0.0813 * 1.1], ddof=1):.1f}** (8.1) |" in section
+    assert "| base CNN test rank-1 | 90.00 | 91.00 | 90.50 ± 0.71 | 82.51 |" in section
+    assert section.count("| reproduced | 2 of 2 |") == len(CLAIMS)
+    assert "results/lfw/seed0/figures/saliency_fdm.png" in section
+    assert "| face_mask | lm2 | 20 | 5 | 2 | +3 | 10% | nose+mouth (60%) |" in section and "| eyes | lm2 |" not in section
+    assert "101 images" in section and "no face in 1" in section
+    assert "- seed 1: 70 train / 15 validation / 16 test images, 5 people in every split" in section
+    assert "on 2 CPU threads (test CPU), no GPU" in section
+    assert "| models (base CNN, segmenter) |  | 25.0 | 26.0 |" in section
+    assert "| faces (detection, crops, split) | 1.5 |  |  |" in section
+    assert "| **one seed from the raw archive** (shared + seed) | | **31.5** | **32.5** |" in section
+
+
+def test_only_the_marked_section_is_replaced():
+    readme = f"intro\n{START}\nold\n{END}\noutro\n"
+    assert replace_section(readme, f"{START}\nnew\n{END}\n") == f"intro\n{START}\nnew\n{END}\noutro\n"
+    with pytest.raises(ValueError, match="no results markers"):
+        replace_section("no markers", "x")
+
+
+def test_the_readme_shows_what_the_committed_lfw_results_render():
+    result = subprocess.run([sys.executable, str(REPO / "scripts" / "render_readme.py"), "--check"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert result.returncode == 0, result.stdout
