@@ -23,8 +23,11 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
+# The run's wall time goes to results/$(DATASET)/run_times.csv (jobs' own times: benchmarks/).
 run: $(STAMP) $(if $(filter lfw,$(DATASET)),data/lfw/lfw-deepfunneled.tgz)
-	$(BIN)/snakemake --cores $(CORES) --config dataset=$(DATASET) $(SEEDS_CONFIG)
+	start=$$(date +%s) && $(BIN)/snakemake --cores $(CORES) --config dataset=$(DATASET) $(SEEDS_CONFIG) && \
+	$(BIN)/python scripts/record_run.py --dataset $(DATASET) --cores $(CORES) --seconds $$(( $$(date +%s) - start )) \
+	  --seeds "$(or $(SEEDS),$$($(BIN)/python -c 'import yaml; print(*yaml.safe_load(open("config.yaml"))["seeds"], sep=",")'))"
 
 # The LFW archive (versioned by DVC): from the remote, else LFW_ARCHIVE; if neither has it the
 # pipeline downloads datasets.lfw.url. Its sha256 is checked by the pipeline in every case.

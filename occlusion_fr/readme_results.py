@@ -33,8 +33,10 @@ def table1_section(table: pd.DataFrame, seeds: list[int]) -> list[str]:
     rows = list(dict.fromkeys(table["occlusion"]))
     strategies = list(dict.fromkeys(table["strategy"]))
     cells = table[table["detector"] == "segmenter"].set_index(["occlusion", "strategy"])
+    over = (f"mean ± standard deviation over run seeds {', '.join(map(str, seeds))}" if len(seeds) > 1 else
+            f"run seed {seeds[0]} alone (no deviation until more seeds are run)")
     lines = [f"Rank-1 (%) on the test probes (gallery: the training split), regions chosen by the segmenter; "
-             f"mean ± standard deviation over run seeds {', '.join(map(str, seeds))}, the paper in brackets, "
+             f"{over}, the paper in brackets, "
              "the best mean per row in bold (`results/lfw/across_seeds/table1.md`; per seed: "
              "`results/lfw/seed*/table1.md`, with the oracle's regions too):", "",
              "| occlusion | " + " | ".join("no FDM" if s == NO_FDM else s for s in strategies) + " |",
@@ -92,8 +94,9 @@ def stage_times_section(results: Path, seeds: list[int], rules_dir: Path, stage_
     machine = read_json(results / f"seed{seeds[0]}" / "models" / "base_cnn" / "metrics.json").get("machine", {})
     where = machine.get("description", "a machine not recorded in the results")
     lines = [f"Job time per stage in minutes, on {where}: the sum of the Snakemake benchmark files "
-             "(`results/lfw/benchmarks/` for the jobs all seeds share, `results/lfw/seed*/benchmarks/`). Heavy "
-             "jobs take every core, so a sum is the stage's wall time up to the small jobs that ran side by side.",
+             "(`results/lfw/benchmarks/` for the jobs all seeds share, `results/lfw/seed*/benchmarks/`). Training, "
+             "detection and feature jobs take every core; one-thread jobs (occlusion sets, layouts, figures) run "
+             "side by side, so for their stages the sum exceeds the wall time.",
              "", "| stage (rules file) | shared | " + " | ".join(f"seed {s}" for s in seeds) + " |",
              "|---|" + "---:|" * (len(seeds) + 1)]
     minutes = lambda jobs, stage: jobs.loc[jobs["stage"] == stage, "seconds"].sum() / 60  # noqa: E731
@@ -106,6 +109,14 @@ def stage_times_section(results: Path, seeds: list[int], rules_dir: Path, stage_
         f"**{shared_total + per_seed[s]['seconds'].sum() / 60:.1f}**" for s in seeds) + " |")
     total = shared_total + sum(t["seconds"].sum() for t in per_seed.values()) / 60 + aggregate / 60
     lines += ["", f"All {len(seeds)} seeds and their aggregate: {total:.1f} min of job time."]
+    runs_path = results / "run_times.csv"
+    if runs_path.is_file():
+        lines += ["", "Wall time of whole runs (`results/lfw/run_times.csv`, written by `make run`), shorter than the "
+                  "job-time sums where one-thread jobs ran two at a time:", "",
+                  "| finished | seeds | cores | wall time (min) | commit | machine |", "|---|---|---:|---:|---|---|"]
+        for run in pd.read_csv(runs_path, dtype=str).itertuples(index=False):
+            lines.append(f"| {run.finished} | {run.seeds} | {run.cores} | {float(run.wall_seconds) / 60:.1f} | "
+                         f"{run.commit} | {run.machine} |")
     return lines
 
 

@@ -67,6 +67,9 @@ def fake_results(root, seeds=(0, 1)):
     pd.concat([models, summary]).to_csv(root / "across_seeds" / "models.csv", index=False)
     (root / "faces").mkdir()
     (root / "faces" / "failures.csv").write_text("image,identity,reason\nA/A_0001.jpg,A,no face\n")
+    pd.DataFrame([{"finished": "2026-11-29T05:00:00Z", "seeds": "0,1", "cores": "2", "wall_seconds": 3900,
+                   "commit": "abc1234", "machine": "2 CPU threads (test CPU), no GPU"}]).to_csv(
+        root / "run_times.csv", index=False)
     (root / "benchmarks").mkdir()
     write_benchmark(root / "benchmarks", "detect_faces", 90.0)
     write_benchmark(root / "benchmarks", "across_seeds", 1.0)
@@ -104,6 +107,7 @@ def test_the_section_renders_tables_claims_figure_and_stage_times(tmp_path):
     assert "| models (base CNN, segmenter) |  | 25.0 | 26.0 |" in section
     assert "| faces (detection, crops, split) | 1.5 |  |  |" in section
     assert "| **one seed from the raw archive** (shared + seed) | | **31.5** | **32.5** |" in section
+    assert "| 2026-11-29T05:00:00Z | 0,1 | 2 | 65.0 | abc1234 | 2 CPU threads (test CPU), no GPU |" in section
 
 
 def test_only_the_marked_section_is_replaced():
