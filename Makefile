@@ -49,11 +49,12 @@ dry-run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
-# Stage times of the last run (benchmark files) and training throughput, fp32 eager against
-# the chosen CPU setting (ratios measured in this one run).
+# Stage times of the last run (benchmark files), training throughput (fp32 eager against the
+# chosen CPU setting) and the mask generators' map layout (ratios measured in this one run).
 bench: $(STAMP)
 	$(BIN)/python benchmarks/stage_times.py --dataset $(DATASET)
 	$(BIN)/python benchmarks/train_throughput.py --dataset $(DATASET)
+	$(BIN)/python benchmarks/mask_generator_throughput.py
 
 # The README's results section, rendered from the committed LFW results (a test checks it).
 readme: $(STAMP)

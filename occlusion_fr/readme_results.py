@@ -68,9 +68,9 @@ def models_section(models: pd.DataFrame, paper: pd.DataFrame) -> list[str]:
     lines = ["| % | " + " | ".join(f"seed {s}" for s in seeds) + " | mean ± std | paper |",
              "|---|" + "---:|" * (len(seeds) + 2)]
     for key, name in names.items():
-        values = " | ".join(f"{100 * rows.loc[s, key]:.2f}" for s in seeds)
+        values = " | ".join(f"{100 * rows.loc[s, key]:.1f}" for s in seeds)
         reference = f"{paper_value[key]:.2f}" if key in paper_value else "-"
-        lines.append(f"| {name} | {values} | {_pm(100 * rows.loc['mean', key], 100 * rows.loc['std', key], 2)} "
+        lines.append(f"| {name} | {values} | {_pm(100 * rows.loc['mean', key], 100 * rows.loc['std', key])} "
                      f"| {reference} |")
     return lines
 
@@ -83,6 +83,12 @@ def claims_section(table: pd.DataFrame, paper_table: pd.DataFrame) -> list[str]:
         cells = "; ".join(f"{o} {s} {ours:.1f} / {paper:.1f}" for o, s, ours, paper in result["cells"])
         lines.append(f"| {result['claim']} | {verdict} | {result['seeds_holding']} of {result['seeds']} | {cells} |")
     return lines
+
+
+def resumed_jobs(results: Path, seeds: list[int]) -> list[str]:
+    """Trainings whose log records a resume: their job time misses the epochs run before it."""
+    logs = [path for seed in seeds for path in sorted((results / f"seed{seed}" / "logs").glob("*.log"))]
+    return [f"results/{results.name}/{path.relative_to(results)}" for path in logs if "resuming from" in path.read_text()]
 
 
 def stage_times_section(results: Path, seeds: list[int], rules_dir: Path, stage_order: list[str]) -> list[str]:
@@ -108,7 +114,11 @@ def stage_times_section(results: Path, seeds: list[int], rules_dir: Path, stage_
     lines.append("| **one seed from the raw archive** (shared + seed) | | " + " | ".join(
         f"**{shared_total + per_seed[s]['seconds'].sum() / 60:.1f}**" for s in seeds) + " |")
     total = shared_total + sum(t["seconds"].sum() for t in per_seed.values()) / 60 + aggregate / 60
-    lines += ["", f"All {len(seeds)} seeds and their aggregate: {total:.1f} min of job time."]
+    lines += ["", f"Seeds {', '.join(map(str, seeds))} and their aggregate: {total:.1f} min of job time."]
+    resumed = resumed_jobs(results, seeds)
+    if resumed:
+        lines += ["", "Resumed after an interruption, so their benchmark covers only the last part of the training "
+                  "(the log says from which epoch): " + ", ".join(f"`{job}`" for job in resumed) + "."]
     runs_path = results / "run_times.csv"
     if runs_path.is_file():
         lines += ["", "Wall time of whole runs (`results/lfw/run_times.csv`, written by `make run`), shorter than the "
@@ -121,6 +131,10 @@ def stage_times_section(results: Path, seeds: list[int], rules_dir: Path, stage_
 
 
 def fdm_effect_section(results: Path, seeds: list[int], occlusions=("face_mask", "sunglasses")) -> list[str]:
+    missing = [seed for seed in seeds if not (results / f"seed{seed}" / "identification" / "fdm_effect.csv").is_file()]
+    if missing:
+        return [f"Not in the committed results of seed(s) {', '.join(map(str, missing))}: their run predates the "
+                "`fdm_effect` rule (rerun the seed to get `identification/fdm_effect.md`)."]
     tables = pd.concat([pd.read_csv(results / f"seed{seed}" / "identification" / "fdm_effect.csv",
                                     keep_default_na=False).assign(seed=seed) for seed in seeds], ignore_index=True)
     tables = tables[(tables["detector"] == "segmenter") & tables["occlusion"].isin(occlusions)]
@@ -170,8 +184,8 @@ def render_results(results: Path, paper_table: pd.DataFrame, paper_models: pd.Da
              "### A probe, its predicted occlusion, the regions chosen and the FDM", "",
              f"![probe, predicted occlusion, regions, FDM, saliency]({figure})", "",
              f"`{figure}` (seed {seeds[0]}, LM2): per occlusion one test probe, the segmenter's occlusion mask, the "
-             "LM2 regions more than half covered, the FDM (share of the 512 channels kept per feature-map cell) "
-             "and the saliency without and with it.", "",
+             "LM2 regions more than half covered and the saliency without and with the FDM; runs of this version add "
+             "a row with the FDM itself (the share of the 512 channels it keeps per feature-map cell).", "",
              "### Wall time", "", *stage_times_section(results, seeds, rules_dir, stage_order), "", END]
     return "\n".join(lines) + "\n"
 

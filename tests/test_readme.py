@@ -97,7 +97,7 @@ def test_the_section_renders_tables_claims_figure_and_stage_times(tmp_path):
     assert "mean ± standard deviation over run seeds 0, 1" in section
     eyes_lm2 = 100 * np.mean([0.0813, 0.0813 * 1.1])
     assert f"| **{eyes_lm2:.1f} ± {100 * np.std([0.0813, 0.0813 * 1.1], ddof=1):.1f}** (8.1) |" in section
-    assert "| base CNN test rank-1 | 90.00 | 91.00 | 90.50 ± 0.71 | 82.51 |" in section
+    assert "| base CNN test rank-1 | 90.0 | 91.0 | 90.5 ± 0.7 | 82.51 |" in section
     assert section.count("| reproduced | 2 of 2 |") == len(CLAIMS)
     assert "results/lfw/seed0/figures/saliency_fdm.png" in section
     assert "| face_mask | lm2 | 20 | 5 | 2 | +3 | 10% | nose+mouth (60%) |" in section and "| eyes | lm2 |" not in section
@@ -108,6 +108,22 @@ def test_the_section_renders_tables_claims_figure_and_stage_times(tmp_path):
     assert "| faces (detection, crops, split) | 1.5 |  |  |" in section
     assert "| **one seed from the raw archive** (shared + seed) | | **31.5** | **32.5** |" in section
     assert "| 2026-11-29T05:00:00Z | 0,1 | 2 | 65.0 | abc1234 | 2 CPU threads (test CPU), no GPU |" in section
+
+
+def test_a_seed_without_the_fdm_effect_table_is_reported(tmp_path):
+    results = fake_results(tmp_path / "lfw")
+    (results / "seed1" / "identification" / "fdm_effect.csv").unlink()
+    section = render_results(results, PAPER, PAPER_MODELS, REPO / "rules", STAGES)
+    assert "Not in the committed results of seed(s) 1" in section
+
+
+def test_resumed_trainings_are_named_beside_the_stage_times(tmp_path):
+    results = fake_results(tmp_path / "lfw")
+    (results / "seed1" / "logs").mkdir()
+    (results / "seed1" / "logs" / "segmenter.log").write_text("INFO resuming from x/last.pt after epoch 10\n")
+    (results / "seed1" / "logs" / "base_cnn.log").write_text("INFO epoch 1\n")
+    section = render_results(results, PAPER, PAPER_MODELS, REPO / "rules", STAGES)
+    assert "`results/lfw/seed1/logs/segmenter.log`" in section and "base_cnn.log" not in section
 
 
 def test_only_the_marked_section_is_replaced():
