@@ -12,7 +12,7 @@ CORES ?= all
 SEEDS ?=
 SEEDS_CONFIG := $(if $(SEEDS),'seeds=[$(SEEDS)]')
 
-.PHONY: run pull test dry-run report bench readme clean-venv
+.PHONY: run pull test dry-run report bench readme aggregate clean-venv
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -55,6 +55,12 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/stage_times.py --dataset $(DATASET)
 	$(BIN)/python benchmarks/train_throughput.py --dataset $(DATASET)
 	$(BIN)/python benchmarks/mask_generator_throughput.py
+
+# Table 1 over the seeds from the seeds' committed results alone (no seed is rerun): for seeds run
+# on different days or machines, e.g. `make aggregate DATASET=lfw SEEDS=0,1,2`, then `make readme`.
+aggregate: $(STAMP)
+	$(BIN)/snakemake --cores 1 --config dataset=$(DATASET) $(SEEDS_CONFIG) --allowed-rules across_seeds -- \
+	  $(addprefix results/$(DATASET)/across_seeds/,table1.md table1.json models.md)
 
 # The README's results section, rendered from the committed LFW results (a test checks it).
 readme: $(STAMP)
