@@ -9,12 +9,11 @@ Usage: python benchmarks/stage_times.py [--dataset lfw] [--seed 0]
 from __future__ import annotations
 
 import argparse
-import re
 from pathlib import Path
 
 import pandas as pd
 
-from occlusion_fr.stage_times import benchmark_table, rule_stages, stage_summary
+from occlusion_fr.stage_times import benchmark_table, rule_stages, stage_order, stage_summary
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -28,7 +27,7 @@ def main() -> None:
     folder = REPO / "results" / args.dataset / f"seed{args.seed}" / "benchmarks"
     if not folder.is_dir():
         raise SystemExit(f"{folder.relative_to(REPO)}: no benchmark files; run the pipeline first")
-    order = re.findall(r'^include: "rules/(\w+)\.smk"', (REPO / "Snakefile").read_text(), re.M)
+    order = stage_order(REPO / "Snakefile")
     stages = rule_stages(REPO / "rules")
     table = pd.concat([benchmark_table(f, stages) for f in (shared, folder) if f.is_dir()], ignore_index=True)
     summary = stage_summary(table, order)

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from occlusion_fr.evaluation.across_seeds import MODEL_METRICS, mean_std_text
 from occlusion_fr.evaluation.claims import check_claims
 from occlusion_fr.evaluation.strategies import NO_FDM
 from occlusion_fr.io import read_json
@@ -23,10 +24,6 @@ END = "<!-- results:end -->"
 STAGE_NAMES = {"data": "raw images", "faces": "detection, crops, split", "regions": "landmarks, region layouts",
                "occlusions": "occlusions, blocks", "models": "base CNN, segmenter",
                "masks": "feature maps, mask generators, dictionary", "evaluation": "occlusion masks, Table 1, figures"}
-
-
-def _pm(mean: float, std: float, digits: int = 1) -> str:
-    return f"{mean:.{digits}f}" + ("" if np.isnan(std) else f" ± {std:.{digits}f}")
 
 
 def table1_section(table: pd.DataFrame, seeds: list[int]) -> list[str]:
@@ -50,7 +47,7 @@ def table1_section(table: pd.DataFrame, seeds: list[int]) -> list[str]:
                 texts.append("")
                 continue
             cell = cells.loc[(row, strategy)]
-            text = _pm(100 * mean, 100 * cell["rank1_std"])
+            text = mean_std_text(mean, cell["rank1_std"])
             text = f"**{text}**" if row != "clean" and mean == top else text
             paper = cell["paper_rank1"]
             texts.append(text if np.isnan(paper) else f"{text} ({paper:.1f})")
@@ -62,16 +59,13 @@ def models_section(models: pd.DataFrame, paper: pd.DataFrame) -> list[str]:
     rows = models.set_index("seed")
     seeds = [s for s in rows.index if s not in ("mean", "std")]
     paper_value = paper.set_index("metric")["value"]
-    names = {"base_cnn_test_rank1": "base CNN test rank-1", "base_cnn_test_rank5": "base CNN test rank-5",
-             "segmenter_pixel_accuracy": "segmenter pixel accuracy, occluded test images",
-             "segmenter_iou": "segmenter occluded-class IoU, occluded test images"}
     lines = ["| % | " + " | ".join(f"seed {s}" for s in seeds) + " | mean ± std | paper |",
              "|---|" + "---:|" * (len(seeds) + 2)]
-    for key, name in names.items():
+    for key in ("base_cnn_test_rank1", "base_cnn_test_rank5", "segmenter_pixel_accuracy", "segmenter_iou"):
         values = " | ".join(f"{100 * rows.loc[s, key]:.1f}" for s in seeds)
         reference = f"{paper_value[key]:.2f}" if key in paper_value else "-"
-        lines.append(f"| {name} | {values} | {_pm(100 * rows.loc['mean', key], 100 * rows.loc['std', key])} "
-                     f"| {reference} |")
+        spread = mean_std_text(rows.loc["mean", key], rows.loc["std", key])
+        lines.append(f"| {MODEL_METRICS[key]} | {values} | {spread} | {reference} |")
     return lines
 
 
@@ -88,7 +82,8 @@ def claims_section(table: pd.DataFrame, paper_table: pd.DataFrame) -> list[str]:
 def resumed_jobs(results: Path, seeds: list[int]) -> list[str]:
     """Trainings whose log records a resume: their job time misses the epochs run before it."""
     logs = [path for seed in seeds for path in sorted((results / f"seed{seed}" / "logs").glob("*.log"))]
-    return [f"results/{results.name}/{path.relative_to(results)}" for path in logs if "resuming from" in path.read_text()]
+    return [f"results/{results.name}/{path.relative_to(results)}" for path in logs
+            if "resuming from" in path.read_text()]
 
 
 def stage_times_section(results: Path, seeds: list[int], rules_dir: Path, stage_order: list[str]) -> list[str]:
@@ -105,7 +100,9 @@ def stage_times_section(results: Path, seeds: list[int], rules_dir: Path, stage_
              "side by side, so for their stages the sum exceeds the wall time.",
              "", "| stage (rules file) | shared | " + " | ".join(f"seed {s}" for s in seeds) + " |",
              "|---|" + "---:|" * (len(seeds) + 1)]
-    minutes = lambda jobs, stage: jobs.loc[jobs["stage"] == stage, "seconds"].sum() / 60  # noqa: E731
+    def minutes(jobs: pd.DataFrame, stage: str) -> float:
+        return jobs.loc[jobs["stage"] == stage, "seconds"].sum() / 60
+
     for stage in stage_order:
         values = [minutes(shared, stage), *[minutes(per_seed[seed], stage) for seed in seeds]]
         lines.append(f"| {stage} ({STAGE_NAMES.get(stage, stage)}) | " + " | ".join(

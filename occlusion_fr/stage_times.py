@@ -9,6 +9,12 @@ from pathlib import Path
 import pandas as pd
 
 
+def stage_order(snakefile: Path) -> list[str]:
+    """The rules files (stages) in the order the Snakefile includes them, ``common`` aside."""
+    return [stage for stage in re.findall(r'^include: "rules/(\w+)\.smk"', Path(snakefile).read_text(), re.M)
+            if stage != "common"]
+
+
 def rule_stages(rules_dir: Path) -> dict[str, str]:
     """{rule: stage} from the ``rule NAME:`` lines of ``rules_dir/*.smk``."""
     stages = {}

@@ -8,7 +8,6 @@ Usage: python scripts/render_readme.py [--dataset lfw] [--check]
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import pandas as pd
 
 from occlusion_fr.io import write_text
 from occlusion_fr.readme_results import render_results, replace_section
+from occlusion_fr.stage_times import stage_order
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -23,10 +23,9 @@ REPO = Path(__file__).resolve().parents[1]
 def rendered_readme(dataset: str) -> tuple[str, str]:
     """(current README, README with the section rendered from results/{dataset})."""
     readme = (REPO / "README.md").read_text()
-    order = re.findall(r'^include: "rules/(\w+)\.smk"', (REPO / "Snakefile").read_text(), re.M)
     section = render_results(REPO / "results" / dataset, pd.read_csv(REPO / "resources" / "paper_table1.csv"),
                              pd.read_csv(REPO / "resources" / "paper_models.csv"), REPO / "rules",
-                             [stage for stage in order if stage != "common"])
+                             stage_order(REPO / "Snakefile"))
     return readme, replace_section(readme, section)
 
 

@@ -45,7 +45,15 @@ def table1_across_seeds(tables: dict[int, pd.DataFrame], rows: list[str], strate
     return out
 
 
-def _cell(mean: float, std: float, digits: int = 1) -> str:
+# The models' headline metrics (keys of model_metrics), as tables name them.
+MODEL_METRICS = {"base_cnn_test_rank1": "base CNN test rank-1", "base_cnn_test_rank5": "base CNN test rank-5",
+                 "base_cnn_val_rank1": "base CNN validation rank-1",
+                 "segmenter_pixel_accuracy": "segmenter pixel accuracy (occluded test images)",
+                 "segmenter_iou": "segmenter occluded-class IoU (occluded test images)",
+                 "segmenter_val_iou": "segmenter validation IoU"}
+
+
+def mean_std_text(mean: float, std: float, digits: int = 1) -> str:
     """Percent, mean ± std (the mean alone when the deviation is undefined)."""
     return f"{100 * mean:.{digits}f}" + ("" if np.isnan(std) else f" ± {100 * std:.{digits}f}")
 
@@ -68,7 +76,7 @@ def table1_across_seeds_markdown(table: pd.DataFrame, dataset: str, rows: list[s
                 if np.isnan(mean):
                     texts.append("")
                     continue
-                text = _cell(mean, cells["rank1_std"][(row, strategy)])
+                text = mean_std_text(mean, cells["rank1_std"][(row, strategy)])
                 texts.append(f"**{text}**" if row != "clean" and mean == top else text)
             lines.append(f"| {row} | " + " | ".join(texts) + " |")
     return "\n".join(lines) + "\n"
@@ -102,17 +110,12 @@ def models_across_seeds(records: list[dict]) -> pd.DataFrame:
 
 
 def models_across_seeds_markdown(table: pd.DataFrame, dataset: str) -> str:
-    names = {"base_cnn_test_rank1": "base CNN test rank-1", "base_cnn_test_rank5": "base CNN test rank-5",
-             "base_cnn_val_rank1": "base CNN validation rank-1",
-             "segmenter_pixel_accuracy": "segmenter pixel accuracy (occluded test images)",
-             "segmenter_iou": "segmenter occluded-class IoU (occluded test images)",
-             "segmenter_val_iou": "segmenter validation IoU"}
     seeds = [s for s in table["seed"] if s not in ("mean", "std")]
     rows = table.set_index("seed")
     lines = [f"# Models over {len(seeds)} run seeds ({dataset})", "",
              "| metric | " + " | ".join(f"seed {s}" for s in seeds) + " | mean ± std |",
              "|---|" + "---:|" * (len(seeds) + 1)]
-    for key, name in names.items():
+    for key, name in MODEL_METRICS.items():
         values = " | ".join(f"{100 * rows.loc[s, key]:.2f}" for s in seeds)
-        lines.append(f"| {name} | {values} | {_cell(rows.loc['mean', key], rows.loc['std', key], 2)} |")
+        lines.append(f"| {name} | {values} | {mean_std_text(rows.loc['mean', key], rows.loc['std', key], 2)} |")
     return "\n".join(lines) + "\n"
