@@ -76,5 +76,8 @@ def check_references(config: dict) -> None:
     for i, name in enumerate(config["saliency"]["occlusions"]):
         if name not in config["occlusion_sets"]["test"]:
             problems.append(f"config key saliency.occlusions.{i}: {name!r} is not in occlusion_sets.test")
+    for i, name in enumerate(config["fdm_controls"]["occlusions"]):
+        if name not in config["occlusion_sets"]["test"]:
+            problems.append(f"config key fdm_controls.occlusions.{i}: {name!r} is not in occlusion_sets.test")
     if problems:
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems))

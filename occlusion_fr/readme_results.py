@@ -21,6 +21,7 @@ from occlusion_fr.stage_times import benchmark_table, rule_stages
 
 START = "<!-- results:start (rendered by scripts/render_readme.py from results/; do not edit) -->"
 END = "<!-- results:end -->"
+FDM_QUESTION_OCCLUSIONS = ("face_mask", "sunglasses")  # where the paper's FDMs lost to no FDM (section 5.3)
 STAGE_NAMES = {"data": "raw images", "faces": "detection, crops, split", "regions": "landmarks, region layouts",
                "occlusions": "occlusions, blocks", "models": "base CNN, segmenter",
                "masks": "feature maps, mask generators, dictionary", "evaluation": "occlusion masks, Table 1, figures"}
@@ -127,16 +128,28 @@ def stage_times_section(results: Path, seeds: list[int], rules_dir: Path, stage_
     return lines
 
 
-def fdm_effect_section(results: Path, seeds: list[int], occlusions=("face_mask", "sunglasses")) -> list[str]:
-    missing = [seed for seed in seeds if not (results / f"seed{seed}" / "identification" / "fdm_effect.csv").is_file()]
-    if missing:
-        return [f"Not in the committed results of seed(s) {', '.join(map(str, missing))}: their run predates the "
-                "`fdm_effect` rule (rerun the seed to get `identification/fdm_effect.md`)."]
-    tables = pd.concat([pd.read_csv(results / f"seed{seed}" / "identification" / "fdm_effect.csv",
-                                    keep_default_na=False).assign(seed=seed) for seed in seeds], ignore_index=True)
+def seed_tables(results: Path, seeds: list[int], name: str) -> tuple[pd.DataFrame | None, list[str]]:
+    """A per-seed table (``seed{N}/identification/{name}.csv``) of every seed that has it, with a
+    ``seed`` column, and a note naming the seeds whose committed run predates it."""
+    present = [s for s in seeds if (results / f"seed{s}" / "identification" / f"{name}.csv").is_file()]
+    missing = [s for s in seeds if s not in present]
+    note = [f"Seed(s) {', '.join(map(str, missing))}: not in their committed results (their run predates the "
+            f"`{name}` rule; rerunning the seed adds `identification/{name}.md`)."] if missing else []
+    if not present:
+        return None, note
+    table = pd.concat([pd.read_csv(results / f"seed{s}" / "identification" / f"{name}.csv",
+                                   keep_default_na=False).assign(seed=s) for s in present], ignore_index=True)
+    return table, note
+
+
+def fdm_effect_section(results: Path, seeds: list[int], occlusions=FDM_QUESTION_OCCLUSIONS) -> list[str]:
+    tables, note = seed_tables(results, seeds, "fdm_effect")
+    if tables is None:
+        return note
+    present = sorted(set(tables["seed"]))
     tables = tables[(tables["detector"] == "segmenter") & tables["occlusion"].isin(occlusions)]
     lines = [f"Test probes each strategy's FDM helps (wrong at rank 1 without an FDM, right with it) and harms (the "
-             f"reverse), summed over seeds {', '.join(map(str, seeds))} (`results/lfw/seed*/identification/"
+             f"reverse), summed over seeds {', '.join(map(str, present))} (`results/lfw/seed*/identification/"
              "fdm_effect.md`); regions: the most frequent set the segmenter selected (share of probes, first seed).",
              "", "| occlusion | strategy | probes | helped | harmed | net | no region | most frequent regions |",
              "|---|---|---:|---:|---:|---:|---:|---|"]
@@ -146,7 +159,37 @@ def fdm_effect_section(results: Path, seeds: list[int], occlusions=("face_mask",
                      f"{rows['harmed'].sum()} | {rows['helped'].sum() - rows['harmed'].sum():+d} | "
                      f"{100 * rows['no_region_share'].mean():.0f}% | {first['top_regions'] or '-'} "
                      f"({100 * first['top_regions_share']:.0f}%) |")
-    return lines
+    return lines + ([""] + note if note else [])
+
+
+def fdm_controls_section(results: Path, seeds: list[int], paper_table: pd.DataFrame) -> list[str]:
+    """The controls (learned FDM against probe-only and random masks of its size), as means over
+    the seeds that have them, and what they say per occlusion and layout, with the paper's gap."""
+    tables, note = seed_tables(results, seeds, "fdm_controls")
+    if tables is None:
+        return note
+    present = sorted(set(tables["seed"]))
+    means = tables.groupby(["occlusion", "strategy", "control"], sort=False)[["rank1", "rank1_std", "kept_share"]].mean()
+    paper = paper_table.set_index(["occlusion", "strategy"])["rank1"]
+    lines = [f"Controls (`results/lfw/seed*/identification/fdm_controls.md`; mean over seeds "
+             f"{', '.join(map(str, present))}): rank-1 (%) of the same probes with nothing discarded, with the learned "
+             "FDM on probe and gallery (Table 1), with the FDM on the probe alone, and with random masks keeping as "
+             "many feature elements (mean over draws). learned - random: what the learned choice of elements is worth; "
+             "learned - probe only: what masking the gallery alike is worth.", "",
+             "| occlusion | strategy | no FDM | learned | probe only | random | kept | learned - no FDM (paper) | "
+             "learned - random | learned - probe only |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for occlusion, strategy in dict.fromkeys((o, s) for o, s, _ in means.index):
+        rank1 = {c: 100 * means.loc[(occlusion, strategy, c), "rank1"] for c in ("no_fdm", "learned", "probe_only",
+                                                                               "random")}
+        paper_gap = paper.get((occlusion, strategy), np.nan) - paper.get((occlusion, NO_FDM), np.nan)
+        paper_text = "" if np.isnan(paper_gap) else f" ({paper_gap:+.1f})"
+        lines.append(f"| {occlusion} | {strategy} | {rank1['no_fdm']:.1f} | {rank1['learned']:.1f} | "
+                     f"{rank1['probe_only']:.1f} | {rank1['random']:.1f} | "
+                     f"{100 * means.loc[(occlusion, strategy, 'learned'), 'kept_share']:.0f}% | "
+                     f"{rank1['learned'] - rank1['no_fdm']:+.1f}{paper_text} | "
+                     f"{rank1['learned'] - rank1['random']:+.1f} | {rank1['learned'] - rank1['probe_only']:+.1f} |")
+    return lines + ([""] + note if note else [])
 
 
 def data_section(results: Path, seeds: list[int]) -> list[str]:
@@ -178,6 +221,7 @@ def render_results(results: Path, paper_table: pd.DataFrame, paper_models: pd.Da
              "### Base CNN and segmenter", "", *models_section(models, paper_models), "",
              "### The paper's claims on our numbers", "", *claims_section(table, paper_table), "",
              "### Face masks and sunglasses: what the FDMs do", "", *fdm_effect_section(results, seeds), "",
+             *fdm_controls_section(results, seeds, paper_table), "",
              "### A probe, its predicted occlusion, the regions chosen and the FDM", "",
              f"![probe, predicted occlusion, regions, FDM, saliency]({figure})", "",
              f"`{figure}` (seed {seeds[0]}, LM2): per occlusion one test probe, the segmenter's occlusion mask, the "

@@ -111,6 +111,7 @@ def mask_stage_outputs():
         *[f"figures/masks_{layout}.png" for layout in LAYOUTS],
         "table1.md",
         "identification/fdm_effect.md",
+        "identification/fdm_controls.md",
         "figures/saliency_clean.png",
         "figures/saliency_fdm.png",
     ]
@@ -178,6 +179,20 @@ def identification_inputs(wildcards):
         inputs["masks"] = [run_results(f"masks/{layout}/{r}.npy", ds, seed) for r in masking_layout_regions(layout)]
         inputs["occlusion_masks"] = [run_results(f"predictions/test/{probe}.npz", ds, seed) for probe in PROBES]
     return inputs
+
+
+def fdm_control_inputs(wildcards):
+    """What a layout's FDM controls read: the gallery, and for each chosen occlusion its probes'
+    feature maps and predicted occlusion masks; the layout's regions and masks."""
+    ds, seed, layout = wildcards.dataset, wildcards.seed, wildcards.masking_layout
+    occlusions = config["fdm_controls"]["occlusions"]
+    return {
+        "gallery": run_results("features/train/clean.npz", ds, seed),
+        "probes": [run_results(f"features/test/{o}.npz", ds, seed) for o in occlusions],
+        "occlusion_masks": [run_results(f"predictions/test/{o}.npz", ds, seed) for o in occlusions],
+        "regions": run_results(f"regions/{layout}.json", ds, seed),
+        "masks": [run_results(f"masks/{layout}/{r}.npy", ds, seed) for r in masking_layout_regions(layout)],
+    }
 
 
 def paper_table(wildcards):

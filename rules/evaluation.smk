@@ -165,3 +165,49 @@ rule fdm_effect:
         run_results("benchmarks/fdm_effect.tsv")
     script:
         "../workflow_scripts/fdm_effect.py"
+
+
+rule fdm_control:
+    # Why a layout's FDM gains or loses on the chosen occlusions: no FDM, learned, probe only, random.
+    conda:
+        "../envs/models.yaml"
+    input:
+        unpack(fdm_control_inputs),
+        weights=run_results("models/base_cnn/weights.pt"),
+        metrics=run_results("models/base_cnn/metrics.json"),
+        split=run_results("split.csv"),
+    output:
+        table=run_results("identification/controls/{masking_layout}.csv"),
+    params:
+        settings=config["fdm_controls"],
+        overlap_threshold=config["feature_discarding"]["overlap_threshold"],
+        precision=config["base_cnn"]["precision"],
+        seed=lambda wc: int(wc.seed),
+    threads: 4
+    log:
+        run_results("logs/fdm_control_{masking_layout}.log"),
+    benchmark:
+        run_results("benchmarks/fdm_control_{masking_layout}.tsv")
+    script:
+        "../workflow_scripts/fdm_control.py"
+
+
+rule fdm_controls:
+    conda:
+        "../envs/models.yaml"
+    input:
+        tables=expand(run_results("identification/controls/{masking_layout}.csv", "{{dataset}}", "{{seed}}"),
+                      masking_layout=LAYOUTS),
+    output:
+        table=run_results("identification/fdm_controls.csv"),
+        report=report(
+            run_results("identification/fdm_controls.md"),
+            caption="../report/fdm_controls.rst",
+            category="Table 1",
+        ),
+    log:
+        run_results("logs/fdm_controls.log"),
+    benchmark:
+        run_results("benchmarks/fdm_controls.tsv")
+    script:
+        "../workflow_scripts/fdm_controls.py"

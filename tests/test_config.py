@@ -61,6 +61,7 @@ def test_repository_config_is_valid():
     (lambda c: c["occlusions"]["eyes"].update(layout="nowhere"), "config key occlusions.eyes.layout"),
     (lambda c: c["saliency"].update(layout="landmark_bands"), "config key saliency.layout: no masking layout"),
     (lambda c: c["saliency"].update(occlusions=["eyes", "scarf"]), "config key saliency.occlusions.1"),
+    (lambda c: c["fdm_controls"].update(occlusions=["face_mask", "scarf"]), "config key fdm_controls.occlusions.1"),
     (lambda c: c["feature_discarding"].update(overlap_threshold=1.5), "config key feature_discarding.overlap_threshold"),
     (lambda c: c["mask_generator"].update(kernel_size=2), "config key mask_generator.kernel_size"),
 ])

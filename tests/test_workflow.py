@@ -12,9 +12,11 @@ from conftest import SHARED_LFW, TINY, TINY_TRAINING, needs_lfw, snakemake, writ
 pytestmark = pytest.mark.slow
 # Jobs after the models: one generator and one dictionary entry per region of each masking layout
 # (grid3x3 9, lm1 4, lm2 5), feature maps of train/val/test clean crops and the 8 test occlusion
-# sets, occlusion masks of the 9 test probe sets, identification with no FDM and per layout.
+# sets, occlusion masks of the 9 test probe sets, identification with no FDM and per layout,
+# FDM controls per layout.
 MASK_STAGE_JOBS = {"feature_maps": 3 + 8, "occlusion_masks": 9, "mask_generator": 18, "mask_dictionary": 18,
-                   "mask_figure": 3, "identification": 4, "table1": 1, "fdm_effect": 1, "saliency_figures": 1}
+                   "mask_figure": 3, "identification": 4, "table1": 1, "fdm_effect": 1, "saliency_figures": 1,
+                   "fdm_control": 3, "fdm_controls": 1}
 
 
 def planned_jobs(output: str) -> dict[str, int]:
@@ -102,6 +104,14 @@ def test_data_stage_end_to_end_then_incremental(workdir):
     cells = table.set_index(["detector", "occlusion", "strategy"])["rank1"]
     assert np.allclose(effect["rank1_fdm"], [cells[k] for k in zip(effect["detector"], effect["occlusion"],
                                                                     effect["strategy"])], atol=1e-3)
+    controls = pd.read_csv(out / "identification" / "fdm_controls.csv").set_index(["occlusion", "strategy", "control"])
+    assert len(controls) == 2 * 3 * 4  # occlusions x masking layouts x controls
+    assert (controls.xs("random", level="control")["draws"] == 3).all()
+    assert controls["kept_share"].between(0, 1).all()
+    for (occlusion, strategy, control), row in controls.iterrows():  # the controls reproduce Table 1's cells
+        if control in ("learned", "no_fdm"):
+            cell = ("segmenter", occlusion, strategy if control == "learned" else "none")
+            assert row["rank1"] == pytest.approx(cells[cell], abs=1e-3)
     for layout, regions in {"grid3x3": 9, "lm1": 4, "lm2": 5}.items():
         masks = sorted((out / "masks" / layout).glob("*.npy"))
         assert len(masks) == regions
@@ -132,12 +142,14 @@ def test_data_stage_end_to_end_then_incremental(workdir):
     output = snakemake(workdir, "-n", "--configfile", str(write_config(workdir / "edited.yaml", edited)))
     assert planned_jobs(output) == {"region_layout": 1, "region_blocks": 1, "coverage_report": 1,
                                     "mask_generator": 4, "mask_dictionary": 4, "mask_figure": 1,
-                                    "identification": 1, "table1": 1, "fdm_effect": 1, "across_seeds": 1, "all": 1}
+                                    "identification": 1, "table1": 1, "fdm_effect": 1, "fdm_control": 1,
+                                    "fdm_controls": 1, "across_seeds": 1, "all": 1}
     for rule in ("region_layout", "region_blocks"):
         assert planned_wildcards(output, rule) == ["dataset=synthetic, seed=0, layout=lm1"]
     for rule in ("mask_generator", "mask_dictionary", "mask_figure"):
         assert all("masking_layout=lm1" in w for w in planned_wildcards(output, rule))
     assert planned_wildcards(output, "identification") == ["dataset=synthetic, seed=0, strategy=lm1"]
+    assert planned_wildcards(output, "fdm_control") == ["dataset=synthetic, seed=0, masking_layout=lm1"]
 
     # Editing the masking layout lm2 leaves the occlusions and the models alone ...
     lm2_mouth = {"top": {"landmarks": ["mouth_left", "mouth_right"], "sigmas": -1.5},
@@ -147,7 +159,7 @@ def test_data_stage_end_to_end_then_incremental(workdir):
     assert planned_jobs(output) == {"region_layout": 1, "region_blocks": 1, "coverage_report": 1,
                                     "mask_generator": 5, "mask_dictionary": 5, "mask_figure": 1,
                                     "identification": 1, "table1": 1, "fdm_effect": 1, "saliency_figures": 1,
-                                    "across_seeds": 1, "all": 1}
+                                    "fdm_control": 1, "fdm_controls": 1, "across_seeds": 1, "all": 1}
     assert planned_wildcards(output, "region_layout") == ["dataset=synthetic, seed=0, layout=lm2"]
 
     # ... while moving the Table 1 bands reruns the band occlusions, the segmenter and the
@@ -164,14 +176,16 @@ def test_data_stage_end_to_end_then_incremental(workdir):
     percentile = dict(TINY, layouts={"lm2": {"percentile": 10}})
     output = snakemake(workdir, "-n", "--configfile", str(write_config(workdir / "pct.yaml", percentile)))
     assert planned_jobs(output) == {"mask_dictionary": 5, "mask_figure": 1, "identification": 1, "table1": 1,
-                                    "fdm_effect": 1, "saliency_figures": 1, "across_seeds": 1, "all": 1}
+                                    "fdm_effect": 1, "saliency_figures": 1, "fdm_control": 1, "fdm_controls": 1,
+                                    "across_seeds": 1, "all": 1}
 
     # A new layout adds its own jobs and its Table 1 column, nothing else.
     added = dict(TINY, layouts={"grid2x2": {"percentile": 25, "grid": {"rows": 2, "cols": 2}}})
     output = snakemake(workdir, "-n", "--configfile", str(write_config(workdir / "added.yaml", added)))
     assert planned_jobs(output) == {"region_layout": 1, "region_blocks": 1, "coverage_report": 1,
                                     "mask_generator": 4, "mask_dictionary": 4, "mask_figure": 1,
-                                    "identification": 1, "table1": 1, "fdm_effect": 1, "across_seeds": 1, "all": 1}
+                                    "identification": 1, "table1": 1, "fdm_effect": 1, "fdm_control": 1,
+                                    "fdm_controls": 1, "across_seeds": 1, "all": 1}
     assert all("masking_layout=grid2x2" in w for w in planned_wildcards(output, "mask_generator"))
 
 

@@ -6,8 +6,7 @@ import torch
 
 from occlusion_fr.evaluation.features import load_base_cnn, load_feature_maps
 from occlusion_fr.evaluation.identification import MaskedGallery
-from occlusion_fr.evaluation.occlusion_masks import load_occlusion_masks
-from occlusion_fr.evaluation.strategies import ProbeSet, evaluate_strategy
+from occlusion_fr.evaluation.strategies import evaluate_strategy, load_probe_set
 from occlusion_fr.io import read_json, write_csv
 from occlusion_fr.logs import job_logging
 from occlusion_fr.models.training import choose_device
@@ -25,15 +24,8 @@ with job_logging(snakemake.log[0]) as log:
     gallery_names, gallery_maps = load_feature_maps(inputs.gallery)
     gallery = MaskedGallery(model, gallery_maps, np.array([identity_of[n] for n in gallery_names]), dictionary,
                             device)
-    probe_sets = []
-    for i, probe in enumerate(p.probes):
-        names, maps = load_feature_maps(inputs.probes[i])
-        occlusion_masks = {}
-        if masked:
-            mask_names, occlusion_masks = load_occlusion_masks(inputs.occlusion_masks[i])
-            if not np.array_equal(mask_names, names):
-                raise ValueError(f"{inputs.occlusion_masks[i]} and {inputs.probes[i]} list different images")
-        probe_sets.append(ProbeSet(probe, names, np.array([identity_of[n] for n in names]), maps, occlusion_masks))
+    probe_sets = [load_probe_set(probe, inputs.probes[i], identity_of, inputs.occlusion_masks[i] if masked else None)
+                  for i, probe in enumerate(p.probes)]
 
     summary, per_probe = evaluate_strategy(gallery, probe_sets, layout, p.overlap_threshold)
     for row in summary.itertuples(index=False):

@@ -13,7 +13,9 @@ import numpy as np
 import pandas as pd
 import torch
 
+from occlusion_fr.evaluation.features import load_feature_maps
 from occlusion_fr.evaluation.identification import MaskedGallery, kept_share, masked_ranks
+from occlusion_fr.evaluation.occlusion_masks import load_occlusion_masks
 from occlusion_fr.masking.fdm import occluded_regions, region_overlap, region_pixel_masks
 
 NO_FDM = "none"
@@ -26,6 +28,18 @@ class ProbeSet:
     labels: np.ndarray  # identity names
     maps: torch.Tensor  # (N, C, H, W) bfloat16
     occlusion_masks: dict[str, np.ndarray]  # detector -> boolean (N, H, W)
+
+
+def load_probe_set(name: str, maps_path, identity_of: dict[str, str], occlusion_masks_path=None) -> ProbeSet:
+    """A probe set from its cached feature maps and, for a masking strategy, its occlusion masks
+    (which must list the same images)."""
+    names, maps = load_feature_maps(maps_path)
+    occlusion_masks = {}
+    if occlusion_masks_path is not None:
+        mask_names, occlusion_masks = load_occlusion_masks(occlusion_masks_path)
+        if not np.array_equal(mask_names, names):
+            raise ValueError(f"{occlusion_masks_path} and {maps_path} list different images")
+    return ProbeSet(name, names, np.array([identity_of[n] for n in names]), maps, occlusion_masks)
 
 
 def evaluate_strategy(gallery: MaskedGallery, probe_sets: list[ProbeSet], layout: dict | None,
