@@ -164,31 +164,35 @@ def fdm_effect_section(results: Path, seeds: list[int], occlusions=FDM_QUESTION_
 
 def fdm_controls_section(results: Path, seeds: list[int], paper_table: pd.DataFrame) -> list[str]:
     """The controls (learned FDM against probe-only and random masks of its size), as means over
-    the seeds that have them, and what they say per occlusion and layout, with the paper's gap."""
+    the seeds that have them, with the gaps that answer why an FDM gains or loses."""
     tables, note = seed_tables(results, seeds, "fdm_controls")
     if tables is None:
         return note
     present = sorted(set(tables["seed"]))
-    means = tables.groupby(["occlusion", "strategy", "control"], sort=False)[["rank1", "rank1_std", "kept_share"]].mean()
+    means = tables.groupby(["occlusion", "strategy", "control"], sort=False)[["rank1", "kept_share"]].mean()
     paper = paper_table.set_index(["occlusion", "strategy"])["rank1"]
     lines = [f"Controls (`results/lfw/seed*/identification/fdm_controls.md`; mean over seeds "
              f"{', '.join(map(str, present))}): rank-1 (%) of the same probes with nothing discarded, with the learned "
-             "FDM on probe and gallery (Table 1), with the FDM on the probe alone, and with random masks keeping as "
-             "many feature elements (mean over draws). learned - random: what the learned choice of elements is worth; "
-             "learned - probe only: what masking the gallery alike is worth.", "",
-             "| occlusion | strategy | no FDM | learned | probe only | random | kept | learned - no FDM (paper) | "
-             "learned - random | learned - probe only |",
-             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "FDM on probe and gallery (Table 1), with the FDM on the probe alone, with random masks keeping as many "
+             "feature elements, and with random masks keeping as many channels in every feature-map cell (means over "
+             "draws). Gaps: learned - random is what the learned choice of elements is worth; random channels - "
+             "random what the FDM's spatial layout (which cells it empties) is worth; learned - probe only what "
+             "masking the gallery alike is worth.", "",
+             "| occlusion | strategy | no FDM | learned | probe only | random | random channels | kept | "
+             "learned - no FDM (paper) | learned - random | random channels - random | learned - probe only |",
+             "|---|---|" + "---:|" * 10]
     for occlusion, strategy in dict.fromkeys((o, s) for o, s, _ in means.index):
-        rank1 = {c: 100 * means.loc[(occlusion, strategy, c), "rank1"] for c in ("no_fdm", "learned", "probe_only",
-                                                                               "random")}
+        rank1 = {c: 100 * means.loc[(occlusion, strategy, c), "rank1"]
+                 for c in ("no_fdm", "learned", "probe_only", "random", "random_channels")}
         paper_gap = paper.get((occlusion, strategy), np.nan) - paper.get((occlusion, NO_FDM), np.nan)
         paper_text = "" if np.isnan(paper_gap) else f" ({paper_gap:+.1f})"
         lines.append(f"| {occlusion} | {strategy} | {rank1['no_fdm']:.1f} | {rank1['learned']:.1f} | "
-                     f"{rank1['probe_only']:.1f} | {rank1['random']:.1f} | "
+                     f"{rank1['probe_only']:.1f} | {rank1['random']:.1f} | {rank1['random_channels']:.1f} | "
                      f"{100 * means.loc[(occlusion, strategy, 'learned'), 'kept_share']:.0f}% | "
                      f"{rank1['learned'] - rank1['no_fdm']:+.1f}{paper_text} | "
-                     f"{rank1['learned'] - rank1['random']:+.1f} | {rank1['learned'] - rank1['probe_only']:+.1f} |")
+                     f"{rank1['learned'] - rank1['random']:+.1f} | "
+                     f"{rank1['random_channels'] - rank1['random']:+.1f} | "
+                     f"{rank1['learned'] - rank1['probe_only']:+.1f} |")
     return lines + ([""] + note if note else [])
 
 

@@ -16,6 +16,10 @@ def test_a_random_mask_keeps_as_many_elements_elsewhere():
     draws = [random_like(mask, rng) for _ in range(5)]
     assert all(d.shape == mask.shape and d.sum() == mask.sum() for d in draws)
     assert any(not np.array_equal(d, mask) for d in draws) and any(not np.array_equal(d, draws[0]) for d in draws)
+    mask[1:, 0, 0] = 1  # cell (0, 0) keeps all 4 channels, the others 1
+    per_cell = [random_like(mask, rng, per_cell=True) for _ in range(5)]
+    assert all(np.array_equal(d.sum(0), mask.sum(0)) for d in per_cell)
+    assert any(not np.array_equal(d, mask) for d in per_cell)
 
 
 def controls(draws=40, seed=0):
@@ -35,7 +39,10 @@ def test_controls_separate_the_learned_mask_from_any_mask_of_its_size():
     assert table.loc["probe_only", "rank1"] == pytest.approx(2 / 3)
     # A random mask keeping 3 of 4 elements drops element 3 in about a quarter of the draws.
     assert 0.05 < table.loc["random", "rank1"] < 0.4 and table.loc["random", "rank1_std"] > 0
-    assert table.loc["random", "draws"] == 40 and (table.drop("random")["draws"] == 1).all()
+    # One channel per map cell: shuffling channels within cells leaves the learned mask as it is.
+    assert table.loc["random_channels", "rank1"] == pytest.approx(2 / 3) and table.loc["random_channels", "rank1_std"] == 0
+    assert (table.loc[["random", "random_channels"], "draws"] == 40).all()
+    assert (table.drop(["random", "random_channels"])["draws"] == 1).all()
     assert table.loc["learned", "kept_share"] == pytest.approx((0.75 + 0.75 + 1) / 3)
     assert table.loc["no_fdm", "kept_share"] == 1 and table["masked_probes_share"].eq(2 / 3).all()
     assert "| face_mask | halves | 0.0 | 66.7 | 66.7 |" in fdm_controls_markdown(table.reset_index(), "synthetic")

@@ -105,8 +105,9 @@ def test_data_stage_end_to_end_then_incremental(workdir):
     assert np.allclose(effect["rank1_fdm"], [cells[k] for k in zip(effect["detector"], effect["occlusion"],
                                                                     effect["strategy"])], atol=1e-3)
     controls = pd.read_csv(out / "identification" / "fdm_controls.csv").set_index(["occlusion", "strategy", "control"])
-    assert len(controls) == 2 * 3 * 4  # occlusions x masking layouts x controls
+    assert len(controls) == 2 * 3 * 5  # occlusions x masking layouts x controls
     assert (controls.xs("random", level="control")["draws"] == 3).all()
+    assert (controls.xs("random_channels", level="control")["draws"] == 3).all()
     assert controls["kept_share"].between(0, 1).all()
     for (occlusion, strategy, control), row in controls.iterrows():  # the controls reproduce Table 1's cells
         if control in ("learned", "no_fdm"):

@@ -7,7 +7,9 @@ For the probes of one occlusion, with the regions the segmenter selected, rank-1
 - ``learned``: the FDM on probe and gallery (Table 1's cell);
 - ``probe_only``: the FDM on the probe alone: what consistency between probe and gallery is worth;
 - ``random``: per distinct FDM, a random mask keeping as many elements, on probe and gallery:
-  whether the learned masks pick the right elements or any discarding of that size does as well.
+  whether the learned masks pick the right elements or any discarding of that size does as well;
+- ``random_channels``: per distinct FDM, a random mask keeping as many channels in every map cell
+  as the FDM does: whether what matters is where (which cells) the FDM discards, or which channels.
 """
 
 from __future__ import annotations
@@ -24,12 +26,16 @@ from occlusion_fr.evaluation.strategies import ProbeSet
 from occlusion_fr.masking.fdm import feature_discarding_mask, occluded_regions, region_overlap, region_pixel_masks
 from occlusion_fr.metrics import identity_ranks
 
-CONTROLS = ("no_fdm", "learned", "probe_only", "random")
+CONTROLS = ("no_fdm", "learned", "probe_only", "random", "random_channels")
+RANDOM_CONTROLS = ("random", "random_channels")
 
 
-def random_like(mask: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """A binary mask of ``mask``'s shape keeping as many elements, at uniformly random positions."""
-    flat = np.zeros(mask.size, dtype=np.uint8)
+def random_like(mask: np.ndarray, rng: np.random.Generator, per_cell: bool = False) -> np.ndarray:
+    """A binary mask of ``mask``'s (C, H, W) shape keeping as many elements at uniformly random
+    positions; with ``per_cell``, as many channels in every (h, w) cell as ``mask`` keeps there."""
+    if per_cell:
+        return rng.permuted(mask.reshape(mask.shape[0], -1), axis=0).reshape(mask.shape)
+    flat = np.zeros(mask.size, dtype=mask.dtype)
     flat[rng.choice(mask.size, size=int(np.count_nonzero(mask)), replace=False)] = 1
     return flat.reshape(mask.shape)
 
@@ -42,18 +48,18 @@ def _ranks(gallery: MaskedGallery, probes: ProbeSet, rows: np.ndarray, probe_mas
 
 def control_ranks(gallery: MaskedGallery, probes: ProbeSet, selected: list[tuple[str, ...]], draws: int,
                   seed: int) -> dict[str, list[np.ndarray]]:
-    """Per control, the probes' ranks (0 = right at rank 1): one array, or one per draw for
-    ``random``. ``selected`` holds each probe's occluded regions."""
+    """Per control, the probes' ranks (0 = right at rank 1): one array, or one per draw for the
+    random controls. ``selected`` holds each probe's occluded regions."""
     groups: dict[tuple[str, ...], list[int]] = {}
     for row, regions in enumerate(selected):
         groups.setdefault(tuple(regions), []).append(row)
     shape = probes.maps.shape[1:]
     n = len(selected)
-    ranks = {control: [np.empty(n, dtype=int) for _ in range(draws if control == "random" else 1)]
+    ranks = {control: [np.empty(n, dtype=int) for _ in range(draws if control in RANDOM_CONTROLS else 1)]
              for control in CONTROLS}
+    plain = gallery.embeddings(())
     for regions, rows in sorted(groups.items()):
         rows = np.asarray(rows)
-        plain = gallery.embeddings(())
         if not regions:  # nothing discarded: every control is the unmasked comparison
             same = _ranks(gallery, probes, rows, None, plain)
             for arrays in ranks.values():
@@ -66,10 +72,11 @@ def control_ranks(gallery: MaskedGallery, probes: ProbeSet, selected: list[tuple
         ranks["probe_only"][0][rows] = _ranks(gallery, probes, rows, fdm, plain)
         # One stream per region set: a draw does not depend on which other sets occur.
         rng = np.random.default_rng([seed, zlib.crc32("+".join(regions).encode())])
-        for draw in range(draws):
-            random_mask = random_like(fdm, rng)
-            random_gallery = embed_maps(gallery.model, gallery.maps, gallery.device, torch.from_numpy(random_mask))
-            ranks["random"][draw][rows] = _ranks(gallery, probes, rows, random_mask, random_gallery)
+        for control in RANDOM_CONTROLS:
+            for draw in range(draws):
+                random_mask = random_like(fdm, rng, per_cell=control == "random_channels")
+                random_gallery = embed_maps(gallery.model, gallery.maps, gallery.device, torch.from_numpy(random_mask))
+                ranks[control][draw][rows] = _ranks(gallery, probes, rows, random_mask, random_gallery)
     return ranks
 
 
@@ -100,15 +107,16 @@ def fdm_controls(gallery: MaskedGallery, probe_sets: list[ProbeSet], layout: dic
 def fdm_controls_markdown(table: pd.DataFrame, dataset: str) -> str:
     lines = [f"# FDM controls ({dataset}, test split, regions chosen by the segmenter)", "",
              "Rank-1 (%) of the same probes with nothing discarded, the learned FDM on probe and gallery "
-             "(Table 1), the FDM on the probe alone, and a random mask keeping as many feature elements on "
-             "probe and gallery (mean ± std over draws). kept: mean share of feature elements kept.", "",
-             "| occlusion | strategy | no FDM | learned | probe only | random | kept |",
-             "|---|---|---:|---:|---:|---:|---:|"]
+             "(Table 1), the FDM on the probe alone, random masks keeping as many feature elements, and random "
+             "masks keeping as many channels in every map cell, on probe and gallery (mean ± std over draws). "
+             "kept: mean share of feature elements kept.", "",
+             "| occlusion | strategy | no FDM | learned | probe only | random | random channels | kept |",
+             "|---|---|---:|---:|---:|---:|---:|---:|"]
     for (occlusion, strategy), rows in table.groupby(["occlusion", "strategy"], sort=False):
         by = rows.set_index("control")
-        random = by.loc["random"]
+        randoms = " | ".join(f"{100 * by.loc[c, 'rank1']:.1f} ± {100 * by.loc[c, 'rank1_std']:.1f}"
+                             for c in RANDOM_CONTROLS)
         lines.append(f"| {occlusion} | {strategy} | {100 * by.loc['no_fdm', 'rank1']:.1f} | "
                      f"{100 * by.loc['learned', 'rank1']:.1f} | {100 * by.loc['probe_only', 'rank1']:.1f} | "
-                     f"{100 * random['rank1']:.1f} ± {100 * random['rank1_std']:.1f} | "
-                     f"{100 * by.loc['learned', 'kept_share']:.0f}% |")
+                     f"{randoms} | {100 * by.loc['learned', 'kept_share']:.0f}% |")
     return "\n".join(lines) + "\n"
