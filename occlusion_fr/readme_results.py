@@ -93,9 +93,11 @@ def stage_times_section(results: Path, seeds: list[int], rules_dir: Path, stage_
     aggregate = shared[shared["rule"] == "across_seeds"]["seconds"].sum()
     shared = shared[shared["rule"] != "across_seeds"]
     per_seed = {seed: benchmark_table(results / f"seed{seed}" / "benchmarks", stages) for seed in seeds}
-    machine = read_json(results / f"seed{seeds[0]}" / "models" / "base_cnn" / "metrics.json").get("machine", {})
-    where = machine.get("description", "a machine not recorded in the results")
-    lines = [f"Job time per stage in minutes, on {where}: the sum of the Snakemake benchmark files "
+    machines = {seed: read_json(results / f"seed{seed}" / "models" / "base_cnn" / "metrics.json").get(
+        "machine", {}).get("description", "a machine not recorded in the results") for seed in seeds}
+    where = (next(iter(machines.values())) if len(set(machines.values())) == 1 else
+             "; ".join(f"seed {seed} on {m}" for seed, m in machines.items()))
+    lines = [f"Job time per stage in minutes ({where}): the sum of the Snakemake benchmark files "
              "(`results/lfw/benchmarks/` for the jobs all seeds share, `results/lfw/seed*/benchmarks/`). Training, "
              "detection and feature jobs take every core; one-thread jobs (occlusion sets, layouts, figures) run "
              "side by side, so for their stages the sum exceeds the wall time.",
@@ -128,6 +130,10 @@ def stage_times_section(results: Path, seeds: list[int], rules_dir: Path, stage_
     return lines
 
 
+def seeds_text(seeds: list[int]) -> str:
+    return f"seed {seeds[0]}" if len(seeds) == 1 else f"seeds {', '.join(map(str, seeds))}"
+
+
 def seed_tables(results: Path, seeds: list[int], name: str) -> tuple[pd.DataFrame | None, list[str]]:
     """A per-seed table (``seed{N}/identification/{name}.csv``) of every seed that has it, with a
     ``seed`` column, and a note naming the seeds whose committed run predates it."""
@@ -149,7 +155,7 @@ def fdm_effect_section(results: Path, seeds: list[int], occlusions=FDM_QUESTION_
     present = sorted(set(tables["seed"]))
     tables = tables[(tables["detector"] == "segmenter") & tables["occlusion"].isin(occlusions)]
     lines = [f"Test probes each strategy's FDM helps (wrong at rank 1 without an FDM, right with it) and harms (the "
-             f"reverse), summed over seeds {', '.join(map(str, present))} (`results/lfw/seed*/identification/"
+             f"reverse), summed over {seeds_text(present)} (`results/lfw/seed*/identification/"
              "fdm_effect.md`); regions: the most frequent set the segmenter selected (share of probes, first seed).",
              "", "| occlusion | strategy | probes | helped | harmed | net | no region | most frequent regions |",
              "|---|---|---:|---:|---:|---:|---:|---|"]
@@ -171,8 +177,8 @@ def fdm_controls_section(results: Path, seeds: list[int], paper_table: pd.DataFr
     present = sorted(set(tables["seed"]))
     means = tables.groupby(["occlusion", "strategy", "control"], sort=False)[["rank1", "kept_share"]].mean()
     paper = paper_table.set_index(["occlusion", "strategy"])["rank1"]
-    lines = [f"Controls (`results/lfw/seed*/identification/fdm_controls.md`; mean over seeds "
-             f"{', '.join(map(str, present))}): rank-1 (%) of the same probes with nothing discarded, with the learned "
+    lines = [f"Controls (`results/lfw/seed*/identification/fdm_controls.md`; mean over "
+             f"{seeds_text(present)}): rank-1 (%) of the same probes with nothing discarded, with the learned "
              "FDM on probe and gallery (Table 1), with the FDM on the probe alone, with random masks keeping as many "
              "feature elements, and with random masks keeping as many channels in every feature-map cell (means over "
              "draws). Gaps: learned - random is what the learned choice of elements is worth; random channels - "
@@ -219,7 +225,10 @@ def render_results(results: Path, paper_table: pd.DataFrame, paper_models: pd.Da
     table = pd.read_csv(results / "across_seeds" / "table1.csv")
     models = pd.read_csv(results / "across_seeds" / "models.csv", dtype={"seed": str})
     seeds = [int(c.removeprefix("rank1_seed")) for c in table.columns if c.startswith("rank1_seed")]
-    figure = f"results/lfw/seed{seeds[0]}/figures/saliency_fdm.png"
+    # The first seed run by this version (its figure has the FDM row), else the first seed.
+    current = [seed for seed in seeds if (results / f"seed{seed}" / "identification" / "fdm_effect.csv").is_file()]
+    figure_seed = (current or seeds)[0]
+    figure = f"results/lfw/seed{figure_seed}/figures/saliency_fdm.png"
     lines = [START, "", "### Data", "", *data_section(results, seeds), "",
              "### Table 1", "", *table1_section(table, seeds), "",
              "### Base CNN and segmenter", "", *models_section(models, paper_models), "",
@@ -228,9 +237,10 @@ def render_results(results: Path, paper_table: pd.DataFrame, paper_models: pd.Da
              *fdm_controls_section(results, seeds, paper_table), "",
              "### A probe, its predicted occlusion, the regions chosen and the FDM", "",
              f"![probe, predicted occlusion, regions, FDM, saliency]({figure})", "",
-             f"`{figure}` (seed {seeds[0]}, LM2): per occlusion one test probe, the segmenter's occlusion mask, the "
-             "LM2 regions more than half covered and the saliency without and with the FDM; runs of this version add "
-             "a row with the FDM itself (the share of the 512 channels it keeps per feature-map cell).", "",
+             f"`{figure}` (seed {figure_seed}, LM2): per occlusion one test probe, the segmenter's occlusion mask, "
+             "the LM2 regions more than half covered, the saliency without and with the FDM"
+             + (", and the FDM itself (the share of the 512 channels it keeps per feature-map cell)." if current else
+                "; runs of this version add a row with the FDM itself."), "",
              "### Wall time", "", *stage_times_section(results, seeds, rules_dir, stage_order), "", END]
     return "\n".join(lines) + "\n"
 

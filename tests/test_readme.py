@@ -113,7 +113,7 @@ def test_the_section_renders_tables_claims_figure_and_stage_times(tmp_path):
             in section)
     assert "101 images" in section and "no face in 1" in section
     assert "- seed 1: 70 train / 15 validation / 16 test images, 5 people in every split" in section
-    assert "on 2 CPU threads (test CPU), no GPU" in section
+    assert "Job time per stage in minutes (2 CPU threads (test CPU), no GPU)" in section
     assert "| models (base CNN, segmenter) |  | 25.0 | 26.0 |" in section
     assert "| faces (detection, crops, split) | 1.5 |  |  |" in section
     assert "| **one seed from the raw archive** (shared + seed) | | **31.5** | **32.5** |" in section
@@ -125,6 +125,7 @@ def test_a_seed_without_the_fdm_effect_table_is_reported(tmp_path):
     (results / "seed1" / "identification" / "fdm_effect.csv").unlink()
     section = render_results(results, PAPER, PAPER_MODELS, REPO / "rules", STAGES)
     assert "Seed(s) 1: not in their committed results (their run predates the `fdm_effect` rule" in section
+    assert "results/lfw/seed0/figures/saliency_fdm.png" in section and "and the FDM itself" in section
     assert "| face_mask | lm2 | 10 | 2 | 1 | +1 | 10% | nose+mouth (60%) |" in section  # seed 0 alone
 
 
