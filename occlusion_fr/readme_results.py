@@ -15,6 +15,7 @@ import pandas as pd
 
 from occlusion_fr.evaluation.across_seeds import MODEL_METRICS, mean_std_text
 from occlusion_fr.evaluation.claims import check_claims
+from occlusion_fr.evaluation.fdm_controls import CONTROLS
 from occlusion_fr.evaluation.strategies import NO_FDM
 from occlusion_fr.io import read_json
 from occlusion_fr.stage_times import benchmark_table, rule_stages
@@ -188,8 +189,7 @@ def fdm_controls_section(results: Path, seeds: list[int], paper_table: pd.DataFr
              "learned - no FDM (paper) | learned - random | random channels - random | learned - probe only |",
              "|---|---|" + "---:|" * 10]
     for occlusion, strategy in dict.fromkeys((o, s) for o, s, _ in means.index):
-        rank1 = {c: 100 * means.loc[(occlusion, strategy, c), "rank1"]
-                 for c in ("no_fdm", "learned", "probe_only", "random", "random_channels")}
+        rank1 = {c: 100 * means.loc[(occlusion, strategy, c), "rank1"] for c in CONTROLS}
         paper_gap = paper.get((occlusion, strategy), np.nan) - paper.get((occlusion, NO_FDM), np.nan)
         paper_text = "" if np.isnan(paper_gap) else f" ({paper_gap:+.1f})"
         lines.append(f"| {occlusion} | {strategy} | {rank1['no_fdm']:.1f} | {rank1['learned']:.1f} | "

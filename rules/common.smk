@@ -165,34 +165,30 @@ def image_set_inputs(wildcards):
     return {"set": stem, "index": f"{stem}.csv"}
 
 
-def identification_inputs(wildcards):
-    """Probe and gallery feature maps; for a layout also its regions, masks and the probes'
-    occlusion masks (no FDM needs none of them)."""
-    ds, seed = wildcards.dataset, wildcards.seed
+def masked_identification_inputs(ds, seed, layout, probes):
+    """The gallery and the probes' feature maps; for a layout (not None) also its regions, masks
+    and the probes' predicted occlusion masks."""
     inputs = {
         "gallery": run_results("features/train/clean.npz", ds, seed),
-        "probes": [run_results(f"features/test/{probe}.npz", ds, seed) for probe in PROBES],
+        "probes": [run_results(f"features/test/{probe}.npz", ds, seed) for probe in probes],
     }
-    if wildcards.strategy != "none":
-        layout = wildcards.strategy
+    if layout is not None:
         inputs["regions"] = run_results(f"regions/{layout}.json", ds, seed)
         inputs["masks"] = [run_results(f"masks/{layout}/{r}.npy", ds, seed) for r in masking_layout_regions(layout)]
-        inputs["occlusion_masks"] = [run_results(f"predictions/test/{probe}.npz", ds, seed) for probe in PROBES]
+        inputs["occlusion_masks"] = [run_results(f"predictions/test/{probe}.npz", ds, seed) for probe in probes]
     return inputs
 
 
+def identification_inputs(wildcards):
+    """Every Table 1 row; no FDM needs no regions, masks nor occlusion masks."""
+    layout = None if wildcards.strategy == "none" else wildcards.strategy
+    return masked_identification_inputs(wildcards.dataset, wildcards.seed, layout, PROBES)
+
+
 def fdm_control_inputs(wildcards):
-    """What a layout's FDM controls read: the gallery, and for each chosen occlusion its probes'
-    feature maps and predicted occlusion masks; the layout's regions and masks."""
-    ds, seed, layout = wildcards.dataset, wildcards.seed, wildcards.masking_layout
-    occlusions = config["fdm_controls"]["occlusions"]
-    return {
-        "gallery": run_results("features/train/clean.npz", ds, seed),
-        "probes": [run_results(f"features/test/{o}.npz", ds, seed) for o in occlusions],
-        "occlusion_masks": [run_results(f"predictions/test/{o}.npz", ds, seed) for o in occlusions],
-        "regions": run_results(f"regions/{layout}.json", ds, seed),
-        "masks": [run_results(f"masks/{layout}/{r}.npy", ds, seed) for r in masking_layout_regions(layout)],
-    }
+    """The occlusions of `fdm_controls`, with the layout's regions and masks."""
+    return masked_identification_inputs(wildcards.dataset, wildcards.seed, wildcards.masking_layout,
+                                        config["fdm_controls"]["occlusions"])
 
 
 def paper_table(wildcards):

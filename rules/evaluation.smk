@@ -168,7 +168,8 @@ rule fdm_effect:
 
 
 rule fdm_control:
-    # Why a layout's FDM gains or loses on the chosen occlusions: no FDM, learned, probe only, random.
+    # Why a layout's FDM gains or loses on the chosen occlusions: no FDM, learned, probe only and
+    # two kinds of random masks of the FDM's size.
     conda:
         "../envs/models.yaml"
     input:

@@ -1,13 +1,9 @@
-from pathlib import Path
-
-import numpy as np
 import pandas as pd
 import torch
 
 from occlusion_fr.evaluation.fdm_controls import fdm_controls
-from occlusion_fr.evaluation.features import load_base_cnn, load_feature_maps
-from occlusion_fr.evaluation.identification import MaskedGallery
-from occlusion_fr.evaluation.strategies import load_probe_set
+from occlusion_fr.evaluation.features import load_base_cnn
+from occlusion_fr.evaluation.strategies import load_masked_gallery, load_probe_set
 from occlusion_fr.io import read_json, write_csv
 from occlusion_fr.logs import job_logging
 from occlusion_fr.models.training import choose_device
@@ -18,10 +14,7 @@ with job_logging(snakemake.log[0]) as log:
     device = choose_device(p.precision)
     model, _ = load_base_cnn(inputs.weights, inputs.metrics, device)
     identity_of = dict(pd.read_csv(inputs.split)[["image", "identity"]].itertuples(index=False))
-    dictionary = {Path(path).stem: np.load(path, allow_pickle=False) for path in inputs.masks}
-    gallery_names, gallery_maps = load_feature_maps(inputs.gallery)
-    gallery = MaskedGallery(model, gallery_maps, np.array([identity_of[n] for n in gallery_names]), dictionary,
-                            device)
+    gallery = load_masked_gallery(model, inputs.gallery, identity_of, inputs.masks, device)
     probe_sets = [load_probe_set(probe, inputs.probes[i], identity_of, inputs.occlusion_masks[i])
                   for i, probe in enumerate(p.settings["occlusions"])]
     table = fdm_controls(gallery, probe_sets, read_json(inputs.regions), p.overlap_threshold, "segmenter",

@@ -1,12 +1,8 @@
-from pathlib import Path
-
-import numpy as np
 import pandas as pd
 import torch
 
-from occlusion_fr.evaluation.features import load_base_cnn, load_feature_maps
-from occlusion_fr.evaluation.identification import MaskedGallery
-from occlusion_fr.evaluation.strategies import evaluate_strategy, load_probe_set
+from occlusion_fr.evaluation.features import load_base_cnn
+from occlusion_fr.evaluation.strategies import evaluate_strategy, load_masked_gallery, load_probe_set
 from occlusion_fr.io import read_json, write_csv
 from occlusion_fr.logs import job_logging
 from occlusion_fr.models.training import choose_device
@@ -19,11 +15,7 @@ with job_logging(snakemake.log[0]) as log:
     model, _ = load_base_cnn(inputs.weights, inputs.metrics, device)
     identity_of = dict(pd.read_csv(inputs.split)[["image", "identity"]].itertuples(index=False))
     layout = read_json(inputs.regions) if masked else None
-    dictionary = {Path(path).stem: np.load(path, allow_pickle=False) for path in inputs.masks} if masked else {}
-
-    gallery_names, gallery_maps = load_feature_maps(inputs.gallery)
-    gallery = MaskedGallery(model, gallery_maps, np.array([identity_of[n] for n in gallery_names]), dictionary,
-                            device)
+    gallery = load_masked_gallery(model, inputs.gallery, identity_of, inputs.masks if masked else [], device)
     probe_sets = [load_probe_set(probe, inputs.probes[i], identity_of, inputs.occlusion_masks[i] if masked else None)
                   for i, probe in enumerate(p.probes)]
 

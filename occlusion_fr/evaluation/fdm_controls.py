@@ -21,7 +21,7 @@ import pandas as pd
 import torch
 
 from occlusion_fr.evaluation.features import embed_maps
-from occlusion_fr.evaluation.identification import MaskedGallery
+from occlusion_fr.evaluation.identification import MaskedGallery, kept_share
 from occlusion_fr.evaluation.strategies import ProbeSet
 from occlusion_fr.masking.fdm import feature_discarding_mask, occluded_regions, region_overlap, region_pixel_masks
 from occlusion_fr.metrics import identity_ranks
@@ -82,8 +82,8 @@ def control_ranks(gallery: MaskedGallery, probes: ProbeSet, selected: list[tuple
 
 def fdm_controls(gallery: MaskedGallery, probe_sets: list[ProbeSet], layout: dict, overlap_threshold: float,
                  detector: str, draws: int, seed: int) -> pd.DataFrame:
-    """One row per probe set and control: rank-1 (mean over draws for ``random``), its standard
-    deviation over draws, the mean share of feature elements kept, probes with a region selected."""
+    """One row per probe set and control: rank-1 (mean over draws for the random controls), its
+    standard deviation over draws, the mean share of feature elements kept, probes with a region selected."""
     region_masks = region_pixel_masks(layout)
     rows = []
     for probes in probe_sets:
@@ -91,9 +91,7 @@ def fdm_controls(gallery: MaskedGallery, probe_sets: list[ProbeSet], layout: dic
             raise ValueError(f"{probes.name}: no occlusion masks from the {detector}")
         overlap = region_overlap(probes.occlusion_masks[detector], region_masks)
         selected = occluded_regions(overlap, list(region_masks), overlap_threshold)
-        shape = probes.maps.shape[1:]
-        kept = float(np.mean([feature_discarding_mask(gallery.dictionary, s, shape).mean() if s else 1.0
-                              for s in selected]))
+        kept = float(np.mean([kept_share(gallery.dictionary, s, probes.maps.shape[1:]) for s in selected]))
         masked = float(np.mean([bool(s) for s in selected]))
         for control, per_draw in control_ranks(gallery, probes, selected, draws, seed).items():
             rank1 = np.array([np.mean(r == 0) for r in per_draw])

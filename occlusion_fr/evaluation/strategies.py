@@ -8,6 +8,7 @@ gallery are masked by that FDM and identified (``identification``).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -28,6 +29,13 @@ class ProbeSet:
     labels: np.ndarray  # identity names
     maps: torch.Tensor  # (N, C, H, W) bfloat16
     occlusion_masks: dict[str, np.ndarray]  # detector -> boolean (N, H, W)
+
+
+def load_masked_gallery(model, gallery_path, identity_of: dict[str, str], mask_paths, device) -> MaskedGallery:
+    """The gallery's cached feature maps with a layout's mask dictionary (none for no FDM)."""
+    names, maps = load_feature_maps(gallery_path)
+    dictionary = {Path(path).stem: np.load(path, allow_pickle=False) for path in mask_paths}
+    return MaskedGallery(model, maps, np.array([identity_of[n] for n in names]), dictionary, device)
 
 
 def load_probe_set(name: str, maps_path, identity_of: dict[str, str], occlusion_masks_path=None) -> ProbeSet:
