@@ -88,6 +88,30 @@ def resumed_jobs(results: Path, seeds: list[int]) -> list[str]:
             if "resuming from" in path.read_text()]
 
 
+def layout_rerun_lines(results: Path, seeds: list[int]) -> list[str]:
+    """The cost of rerunning after editing one masking layout, for the seeds priced by
+    `benchmarks/layout_rerun.py` (`layout_reruns.csv`)."""
+    priced = {seed: pd.read_csv(path) for seed in seeds
+              if (path := results / f"seed{seed}" / "layout_reruns.csv").is_file()}
+    if not priced:
+        return []
+    first = next(iter(priced.values()))
+    lines = ["", "Rerun after editing one masking layout (`make bench DATASET=lfw SEED=N`, "
+             "`benchmarks/layout_rerun.py`): the jobs downstream of the layout's regions, or of its mask dictionary "
+             "for a percentile, in Snakemake's DAG, priced with the seed's benchmark files; minutes and share of the "
+             "seed's job time from the raw archive (goal: at most 10%):", "",
+             "| layout | edit | jobs | " + " | ".join(f"seed {s}" for s in priced) + " |",
+             "|---|---|---:|" + "---:|" * len(priced)]
+    for i, row in first.iterrows():
+        cells = []
+        for costs in priced.values():
+            cost = costs.iloc[i]
+            missing = f", {cost['unmeasured_jobs']} jobs unmeasured" if cost["unmeasured_jobs"] else ""
+            cells.append(f"{cost['seconds'] / 60:.1f} ({100 * cost['share_of_run']:.1f}%{missing})")
+        lines.append(f"| {row['layout']} | {row['change']} | {row['jobs']} | " + " | ".join(cells) + " |")
+    return lines
+
+
 def stage_times_section(results: Path, seeds: list[int], rules_dir: Path, stage_order: list[str]) -> list[str]:
     stages = rule_stages(rules_dir)
     shared = benchmark_table(results / "benchmarks", stages)
@@ -120,6 +144,7 @@ def stage_times_section(results: Path, seeds: list[int], rules_dir: Path, stage_
     if resumed:
         lines += ["", "Resumed after an interruption, so their benchmark covers only the last part of the training "
                   "(the log says from which epoch): " + ", ".join(f"`{job}`" for job in resumed) + "."]
+    lines += layout_rerun_lines(results, seeds)
     runs_path = results / "run_times.csv"
     if runs_path.is_file():
         lines += ["", "Wall time of whole runs (`results/lfw/run_times.csv`, written by `make run`), shorter than the "

@@ -138,6 +138,20 @@ def test_resumed_trainings_are_named_beside_the_stage_times(tmp_path):
     assert "`results/lfw/seed1/logs/segmenter.log`" in section and "base_cnn.log" not in section
 
 
+def test_layout_rerun_costs_are_rendered_for_the_seeds_that_have_them(tmp_path):
+    results = fake_results(tmp_path / "lfw")
+    section = render_results(results, PAPER, PAPER_MODELS, REPO / "rules", STAGES)
+    assert "Rerun after editing one masking layout" not in section
+    pd.DataFrame([{"seed": 1, "layout": "lm2", "change": change, "jobs": jobs, "seconds": seconds,
+                   "unmeasured_jobs": missing, "rules": "table1", "share_of_run": seconds / 1950}
+                  for change, jobs, seconds, missing in (("regions", 22, 195.0, 0), ("percentile", 14, 39.0, 1))]
+                 ).to_csv(results / "seed1" / "layout_reruns.csv", index=False)
+    section = render_results(results, PAPER, PAPER_MODELS, REPO / "rules", STAGES)
+    assert "| layout | edit | jobs | seed 1 |" in section
+    assert "| lm2 | regions | 22 | 3.2 (10.0%) |" in section
+    assert "| lm2 | percentile | 14 | 0.7 (2.0%, 1 jobs unmeasured) |" in section
+
+
 def test_only_the_marked_section_is_replaced():
     readme = f"intro\n{START}\nold\n{END}\noutro\n"
     assert replace_section(readme, f"{START}\nnew\n{END}\n") == f"intro\n{START}\nnew\n{END}\noutro\n"

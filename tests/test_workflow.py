@@ -2,10 +2,13 @@
 
 import json
 import re
+from collections import Counter
 
 import numpy as np
 import pandas as pd
 import pytest
+
+from occlusion_fr.rerun_cost import downstream, matching, parse_dry_run
 
 from conftest import SHARED_LFW, TINY, TINY_TRAINING, needs_lfw, snakemake, write_config
 
@@ -151,6 +154,10 @@ def test_data_stage_end_to_end_then_incremental(workdir):
         assert all("masking_layout=lm1" in w for w in planned_wildcards(output, rule))
     assert planned_wildcards(output, "identification") == ["dataset=synthetic, seed=0, strategy=lm1"]
     assert planned_wildcards(output, "fdm_control") == ["dataset=synthetic, seed=0, masking_layout=lm1"]
+    # benchmarks/layout_rerun.py prices, from the whole DAG, exactly the jobs Snakemake reruns.
+    dag = parse_dry_run(snakemake(workdir, "-n", "--forceall", "--configfile", str(config)))
+    assert Counter(dag[i].rule for i in downstream(dag, matching(dag, "region_layout", layout="lm1"))) == \
+        planned_jobs(output)
 
     # Editing the masking layout lm2 leaves the occlusions and the models alone ...
     lm2_mouth = {"top": {"landmarks": ["mouth_left", "mouth_right"], "sigmas": -1.5},
@@ -179,6 +186,8 @@ def test_data_stage_end_to_end_then_incremental(workdir):
     assert planned_jobs(output) == {"mask_dictionary": 5, "mask_figure": 1, "identification": 1, "table1": 1,
                                     "fdm_effect": 1, "saliency_figures": 1, "fdm_control": 1, "fdm_controls": 1,
                                     "across_seeds": 1, "all": 1}
+    assert Counter(dag[i].rule for i in downstream(dag, matching(dag, "mask_dictionary", masking_layout="lm2"))) == \
+        planned_jobs(output)
 
     # A new layout adds its own jobs and its Table 1 column, nothing else.
     added = dict(TINY, layouts={"grid2x2": {"percentile": 25, "grid": {"rows": 2, "cols": 2}}})
