@@ -56,7 +56,7 @@ SEED ?= 0
 bench: $(STAMP)
 	$(BIN)/python benchmarks/stage_times.py --dataset $(DATASET) --seed $(SEED)
 	$(BIN)/python benchmarks/layout_rerun.py --dataset $(DATASET) --seed $(SEED)
-	$(BIN)/python benchmarks/train_throughput.py --dataset $(DATASET)
+	$(BIN)/python benchmarks/train_throughput.py --dataset $(DATASET) --seed $(SEED)
 	$(BIN)/python benchmarks/mask_generator_throughput.py
 
 # Table 1 over the seeds from the seeds' committed results alone (no seed is rerun): for seeds run

@@ -2,7 +2,7 @@
 
 Prints images per second for a few training steps of the base CNN and the segmenter in each
 setting, their ratio, and the recorded wall time of the whole trainings (Snakemake benchmark
-files) for a dataset. Usage: python benchmarks/train_throughput.py [--dataset lfw]
+files) for a dataset. Usage: python benchmarks/train_throughput.py [--dataset lfw] [--seed 0]
 """
 
 from __future__ import annotations
