@@ -21,6 +21,7 @@ from occlusion_fr import CROP_HEIGHT, CROP_WIDTH
 from occlusion_fr.crop import crop_box, crop_image, points_to_crop
 from occlusion_fr.io import write_csv, write_image
 from occlusion_fr.landmarks import BOX_COLUMNS, landmarks_from_table, landmarks_to_columns
+from occlusion_fr.unusable import reason_counts, require_usable
 
 log = logging.getLogger(__name__)
 
@@ -128,8 +129,10 @@ def detect_and_crop(index: pd.DataFrame, image_dir, detector, out_dir, faces_csv
             })
     faces_df = pd.DataFrame(faces)
     failures_df = pd.DataFrame(failures, columns=["image", "identity", "reason"])
+    require_usable(len(faces_df), failures_df, f"face detection in {image_dir}",
+                   "readable images (JPEG or PNG) each showing a face the detector finds")
     write_csv(faces_csv, faces_df)
     write_csv(failures_csv, failures_df)
     log.info("%d of %d images cropped to %dx%d; %d failed (%s)", len(faces_df), len(index), CROP_HEIGHT,
-             CROP_WIDTH, len(failures_df), failures_df["reason"].str.split(":").str[0].value_counts().to_dict())
+             CROP_WIDTH, len(failures_df), reason_counts(failures_df["reason"]))
     return faces_df, failures_df

@@ -18,6 +18,7 @@ from occlusion_fr.evaluation.claims import check_claims
 from occlusion_fr.evaluation.fdm_controls import CONTROLS
 from occlusion_fr.evaluation.strategies import NO_FDM
 from occlusion_fr.io import read_json
+from occlusion_fr.logs import last_attempt
 from occlusion_fr.stage_times import benchmark_table, rule_stages
 
 START = "<!-- results:start (rendered by scripts/render_readme.py from results/; do not edit) -->"
@@ -82,10 +83,10 @@ def claims_section(table: pd.DataFrame, paper_table: pd.DataFrame) -> list[str]:
 
 
 def resumed_jobs(results: Path, seeds: list[int]) -> list[str]:
-    """Trainings whose log records a resume: their job time misses the epochs run before it."""
+    """Trainings whose last attempt resumed: their job time misses the epochs run before it."""
     logs = [path for seed in seeds for path in sorted((results / f"seed{seed}" / "logs").glob("*.log"))]
     return [f"results/{results.name}/{path.relative_to(results)}" for path in logs
-            if "resuming from" in path.read_text()]
+            if "resuming from" in last_attempt(path.read_text())]
 
 
 def layout_rerun_lines(results: Path, seeds: list[int]) -> list[str]:

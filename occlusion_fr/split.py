@@ -9,6 +9,8 @@ import zlib
 import numpy as np
 import pandas as pd
 
+from occlusion_fr.unusable import require_usable
+
 log = logging.getLogger(__name__)
 SPLITS = ("train", "val", "test")
 
@@ -47,6 +49,9 @@ def stratified_split(faces: pd.DataFrame, train: float, val: float, test: float,
         parts.append(order.assign(split=labels))
     if dropped:
         log.warning("dropped %d identities with fewer than 3 usable images: %s", len(dropped), dropped)
+    too_few = pd.DataFrame({"identity": dropped, "reason": [
+        f"too few images: {(faces['identity'] == name).sum()} usable, 3 needed" for name in dropped]})
+    require_usable(len(parts), too_few, "split", "at least 3 usable images of a person, so that every split has one")
     table = pd.concat(parts).sort_values("image", ignore_index=True)
     columns = ["image", "identity", "split"] + [c for c in table.columns if c not in ("image", "identity", "split")]
     return table[columns], dropped

@@ -77,9 +77,9 @@ def test_real_lfw_selection_gives_158_people_and_4324_images():
     with tarfile.open(SHARED_LFW, "r:gz") as tar:
         names = [m.name for m in tar if m.isfile()]
     assert len(names) == 13233
-    keep, unexpected = select_people(names, min_images=10)
+    keep, skipped = select_people(names, min_images=10)
     assert len(keep) == 4324 and len(set(keep.values())) == 158
-    assert unexpected == []
+    assert len(skipped) == 13233 - 4324 and skipped["reason"].str.startswith("too few images").all()
 
 
 @needs_lfw

@@ -97,19 +97,6 @@ def test_pixel_scores():
     assert np.isnan(pixel_scores(predicted, torch.zeros_like(truth))["iou"])
 
 
-def test_checkpoint_of_other_data_is_not_resumed(tmp_path):
-    from occlusion_fr.models.training import Checkpointer, data_digest, fingerprint
-
-    model = torch.nn.Linear(2, 1)
-    images = torch.zeros(4, 3, 8, 8, dtype=torch.uint8)
-    first = Checkpointer(tmp_path, fingerprint({"data": data_digest(images)}))
-    first.save({"model": model}, history=[{"epoch": 1}], epoch=0, best_weights=model.state_dict())
-    assert Checkpointer(tmp_path, fingerprint({"data": data_digest(images)})).resume_into({"model": model}) == (
-        [{"epoch": 1}], 1)
-    images[0, 0, 0, 0] = 1  # same files, other pixels
-    assert Checkpointer(tmp_path, fingerprint({"data": data_digest(images)})).resume_into({"model": model}) == ([], 0)
-
-
 def test_early_stopping_ends_the_epoch_loop():
     stopper = EarlyStopping(patience=2)
     seen = []

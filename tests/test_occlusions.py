@@ -181,7 +181,7 @@ def test_directory_source_matches_by_stem_and_reports_strays(faces, tmp_path):
     assert set(matched) == {first.split("/")[1][:-4], second.split("/")[1][:-4]}
     reasons = dict(zip([p.split("/")[-1] for p in problems["file"]], problems["reason"]))
     assert reasons["Nobody_0001_surgical.jpg"].startswith("unmatched")
-    assert reasons["notes.png"].startswith("unmatched")
+    assert reasons["notes.png"].startswith("wrong name pattern")
     assert reasons[f"{first.split('/')[1][:-4]}_surgical.jpg"].startswith("duplicate")
 
     # Through a whole set: matched files are cropped like their source, the rest reported.
@@ -195,5 +195,7 @@ def test_directory_source_matches_by_stem_and_reports_strays(faces, tmp_path):
     assert np.abs(read_rgb(tmp_path / "set" / "images" / index["occluded"].iloc[0]).astype(int)
                   - expected.astype(int)).max() <= 1
     assert index["exact"].fillna("").eq("").all() and index["iou"].isna().all()
-    assert (skipped["reason"] == "no MaskTheFace file for this image").sum() == (table["split"] == split).sum() - len(index)
-    assert skipped["reason"].str.startswith("unmatched").sum() == 2
+    assert (skipped["reason"] == "no file: no MaskTheFace file for this image").sum() == \
+        (table["split"] == split).sum() - len(index)
+    assert skipped["reason"].str.startswith("unmatched").sum() == 1
+    assert skipped["reason"].str.startswith("wrong name pattern").sum() == 1

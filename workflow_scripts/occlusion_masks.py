@@ -5,15 +5,13 @@ from occlusion_fr.evaluation.occlusion_masks import save_occlusion_masks
 from occlusion_fr.evaluation.probes import load_image_set
 from occlusion_fr.logs import job_logging
 from occlusion_fr.models.train_segmenter import build_segmenter, predict
-from occlusion_fr.models.training import choose_device, load_weights
+from occlusion_fr.models.training import choose_device, load_into
 
 with job_logging(snakemake.log[0]) as log:
     torch.set_num_threads(snakemake.threads)
     wc, p = snakemake.wildcards, snakemake.params
     device = choose_device(p.precision)
-    segmenter = build_segmenter(p.encoder)
-    segmenter.load_state_dict(load_weights(snakemake.input.segmenter))
-    segmenter = device.model(segmenter)
+    segmenter = device.model(load_into(build_segmenter(p.encoder), snakemake.input.segmenter))
     images = load_image_set(pd.read_csv(snakemake.input.split), wc.split, wc.probe, p.sets_dir, snakemake.input.crops)
     predicted = predict(segmenter, images.pixels, device)[:, 0].numpy()
     oracle = None if images.exact is None else images.exact[:, 0].numpy() > 0.5

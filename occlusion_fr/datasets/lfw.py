@@ -20,10 +20,12 @@ import pandas as pd
 from tqdm import tqdm
 
 from occlusion_fr.io import atomic_path, write_csv
+from occlusion_fr.unusable import require_usable
 
 log = logging.getLogger(__name__)
 
 _MEMBER = re.compile(r"^[^/]+/(?P<identity>[^/]+)/(?P=identity)_\d{4}\.jpg$")
+LAYOUT = "archive members TOP/NAME/NAME_000N.jpg (lfw-deepfunneled/Aaron_Peirsol/Aaron_Peirsol_0001.jpg)"
 
 
 class UnsafeArchiveError(ValueError):
@@ -77,20 +79,24 @@ def check_member(member: tarfile.TarInfo) -> None:
         raise UnsafeArchiveError(f"archive member {name!r} is a special file")
 
 
-def select_people(names, min_images: int) -> tuple[dict[str, str], list[str]]:
+def select_people(names, min_images: int) -> tuple[dict[str, str], pd.DataFrame]:
     """Pick the LFW image members of people with at least ``min_images`` images.
 
-    Returns ({member name: identity}, names of files outside the LFW layout).
+    Returns ({member name: identity}, the files not kept with their reason: wrong name pattern,
+    or too few images of that person).
     """
-    images, unexpected = {}, []
+    images, skipped = {}, []
     for name in names:
         match = _MEMBER.match(name)
         if match:
             images[name] = match["identity"]
         else:
-            unexpected.append(name)
+            skipped.append({"file": name, "reason": "wrong name pattern: not TOP/NAME/NAME_000N.jpg"})
     counts = Counter(images.values())
-    return {name: ident for name, ident in images.items() if counts[ident] >= min_images}, unexpected
+    skipped += [{"file": name, "reason": f"too few images: {ident} has {counts[ident]} (min_images {min_images})"}
+                for name, ident in images.items() if counts[ident] < min_images]
+    keep = {name: ident for name, ident in images.items() if counts[ident] >= min_images}
+    return keep, pd.DataFrame(skipped, columns=["file", "reason"])
 
 
 def extract_people(archive, out_dir, min_images: int) -> pd.DataFrame:
@@ -98,14 +104,17 @@ def extract_people(archive, out_dir, min_images: int) -> pd.DataFrame:
 
     Every member is checked (:func:`check_member`) before anything is written. Returns an
     index with columns image (path relative to ``out_dir``) and identity. Files that do not
-    follow the LFW naming are reported in the log and not extracted.
+    follow the LFW naming are reported in the log and not extracted; an archive with no usable
+    image fails, counting the reasons.
     """
     out_dir = Path(out_dir)
     with tarfile.open(archive, "r:*") as tar:
         members = tar.getmembers()
         for member in members:
             check_member(member)
-        keep, unexpected = select_people([m.name for m in members if m.isfile()], min_images)
+        keep, skipped = select_people([m.name for m in members if m.isfile()], min_images)
+        require_usable(len(keep), skipped, f"LFW archive {archive}", f"{LAYOUT}, at least min_images per person")
+        unexpected = skipped.loc[skipped["reason"].str.startswith("wrong name pattern"), "file"].tolist()
         if unexpected:
             log.warning("ignored %d archive files outside the LFW layout, e.g. %s", len(unexpected), unexpected[:3])
         rows = []

@@ -14,15 +14,13 @@ import torch
 from occlusion_fr.io import atomic_path, read_json
 from occlusion_fr.models.base_cnn import BaseCNN
 from occlusion_fr.models.data import normalise
-from occlusion_fr.models.training import Device, load_weights
+from occlusion_fr.models.training import Device, load_into
 
 
 def load_base_cnn(weights_path, metrics_path, device: Device) -> tuple[BaseCNN, list[str]]:
     """The trained base CNN (frozen, eval mode) and its identity names in label order."""
     metrics = read_json(metrics_path)
-    state = load_weights(weights_path)
-    model = BaseCNN(len(metrics["identities"]), **metrics["architecture"])
-    model.load_state_dict(state)
+    model = load_into(BaseCNN(len(metrics["identities"]), **metrics["architecture"]), weights_path)
     model = device.model(model).eval()
     for parameter in model.parameters():
         parameter.requires_grad_(False)

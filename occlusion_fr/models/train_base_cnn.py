@@ -19,8 +19,8 @@ from tqdm import tqdm
 from occlusion_fr.metrics import rank_k_accuracy
 from occlusion_fr.models.base_cnn import BaseCNN
 from occlusion_fr.models.data import augment, load_images, normalise
-from occlusion_fr.models.training import (Checkpointer, Device, EarlyStopping, choose_device, data_digest,
-                                          fingerprint, load_weights, seed_everything)
+from occlusion_fr.models.checkpoints import Checkpointer, data_digest, fingerprint
+from occlusion_fr.models.training import Device, EarlyStopping, choose_device, load_into, seed_everything
 
 log = logging.getLogger(__name__)
 ARCHITECTURE_KEYS = ("output_stride", "embedding_size", "dropout", "scale", "margin")
@@ -63,13 +63,32 @@ def train_base_cnn(table: pd.DataFrame, crops_dir, settings: dict, seed: int, ch
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=settings["lr"], total_steps=epochs * steps,
                                                    pct_start=0.15)
     stopper = EarlyStopping(settings["patience"])
-    run = Checkpointer(checkpoint_dir, fingerprint({
-        "settings": settings, "seed": seed, "identities": identities,
-        "data": data_digest(images["train"], labels["train"], images["val"], labels["val"])}))
+    run = Checkpointer(checkpoint_dir, {
+        "settings": fingerprint({"settings": settings, "seed": seed, "identities": identities}),
+        "data": data_digest(images["train"], labels["train"], images["val"], labels["val"])})
     parts_of_run = {"model": model, "optimiser": optimiser, "schedule": schedule, "stopper": stopper}
-    history, start_epoch = run.resume_into(parts_of_run)
-    best_weights = None
+    with run:
+        history = _train(model, run, parts_of_run, images, labels, device, settings, seed, steps, batch_size)
 
+    load_into(model, run.best)
+    gallery = embed(model, images["train"], device)
+    test = rank_k_accuracy(embed(model, images["test"], device), labels["test"].numpy(), gallery,
+                           labels["train"].numpy())
+    log.info("best epoch %d: val rank-1 %.4f; test rank-1 %.4f rank-5 %.4f", stopper.best_epoch + 1, stopper.best,
+             test[1], test[5])
+    return {"identities": identities, "architecture": architecture(settings), "history": history,
+            "best_epoch": stopper.best_epoch + 1, "val_rank1": stopper.best, "test_rank1": test[1],
+            "test_rank5": test[5], "device": str(device.device), "bf16": device.bf16,
+            "weights": {k: v.detach().cpu() for k, v in model.state_dict().items()}}
+
+
+def _train(model: BaseCNN, run: Checkpointer, parts_of_run: dict, images: dict, labels: dict, device: Device,
+           settings: dict, seed: int, steps: int, batch_size: int) -> list[dict]:
+    """The epochs still to run (all, unless an unfinished training resumes); returns the
+    history. The best weights are in ``run.best``."""
+    optimiser, schedule, stopper = parts_of_run["optimiser"], parts_of_run["schedule"], parts_of_run["stopper"]
+    epochs = settings["max_epochs"]
+    history, start_epoch = run.resume_into(parts_of_run)
     for epoch in stopper.epochs(start_epoch, epochs):
         started = time.time()
         model.train()
@@ -95,25 +114,13 @@ def train_base_cnn(table: pd.DataFrame, crops_dir, settings: dict, seed: int, ch
         val = rank_k_accuracy(embed(model, images["val"], device), labels["val"].numpy(), gallery,
                               labels["train"].numpy())
         improved = stopper.update(epoch, val[1])
-        if improved:
-            best_weights = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
         history.append({"epoch": epoch + 1, "loss": total_loss / steps, "train_accuracy": correct / (steps * batch_size),
                         "val_rank1": val[1], "val_rank5": val[5], "lr": schedule.get_last_lr()[0],
                         "seconds": time.time() - started})
         log.info("epoch %d: loss %.3f, train acc %.3f, val rank-1 %.4f rank-5 %.4f (%.0f s)%s", epoch + 1,
                  history[-1]["loss"], history[-1]["train_accuracy"], val[1], val[5], history[-1]["seconds"],
                  " best" if improved else "")
-        run.save(parts_of_run, history, epoch, best_weights)
+        run.save(parts_of_run, history, epoch, model.state_dict() if improved else None)
 
-    # A resumed run whose best epoch came before the interruption finds its weights in best.pt.
-    model.load_state_dict(best_weights if best_weights is not None else load_weights(run.best))
-    gallery = embed(model, images["train"], device)
-    test = rank_k_accuracy(embed(model, images["test"], device), labels["test"].numpy(), gallery,
-                           labels["train"].numpy())
-    log.info("best epoch %d: val rank-1 %.4f; test rank-1 %.4f rank-5 %.4f", stopper.best_epoch + 1, stopper.best,
-             test[1], test[5])
-    return {"identities": identities, "architecture": architecture(settings), "history": history,
-            "best_epoch": stopper.best_epoch + 1, "val_rank1": stopper.best, "test_rank1": test[1],
-            "test_rank5": test[5], "device": str(device.device), "bf16": device.bf16,
-            "weights": {k: v.detach().cpu() for k, v in model.state_dict().items()}}
-
+    run.finish(parts_of_run, history)
+    return history

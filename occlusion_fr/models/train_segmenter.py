@@ -21,8 +21,8 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from occlusion_fr.models.data import load_images, load_masks, normalise
-from occlusion_fr.models.training import (Checkpointer, Device, EarlyStopping, choose_device, data_digest,
-                                          fingerprint, load_weights, seed_everything)
+from occlusion_fr.models.checkpoints import Checkpointer, data_digest, fingerprint
+from occlusion_fr.models.training import Device, EarlyStopping, choose_device, load_into, seed_everything
 
 log = logging.getLogger(__name__)
 CLEAN = "clean"
@@ -116,13 +116,25 @@ def train_segmenter(split_table: pd.DataFrame, sets_dir, crops_dir, occlusion_se
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=settings["lr"], total_steps=epochs * steps,
                                                    pct_start=0.1)
     stopper = EarlyStopping(settings["patience"])
-    run = Checkpointer(checkpoint_dir, fingerprint({
-        "settings": settings, "seed": seed, "sets": occlusion_sets,
-        "data": data_digest(train.images, train.labels, val_images, val_labels)}))
+    run = Checkpointer(checkpoint_dir, {
+        "settings": fingerprint({"settings": settings, "seed": seed, "sets": occlusion_sets}),
+        "data": data_digest(train.images, train.labels, val_images, val_labels)})
     parts_of_run = {"model": model, "optimiser": optimiser, "schedule": schedule, "stopper": stopper}
-    history, start_epoch = run.resume_into(parts_of_run)
-    best_weights = None
+    with run:
+        history = _train(model, run, parts_of_run, train, val_images, val_labels, device, settings, seed, steps)
 
+    load_into(model, run.best)
+    return {"history": history, "best_epoch": stopper.best_epoch + 1, "val_iou": stopper.best,
+            "encoder": settings["encoder"], "device": str(device.device), "bf16": device.bf16, "model": model}
+
+
+def _train(model, run: Checkpointer, parts_of_run: dict, train: SegmentationData, val_images: torch.Tensor,
+           val_labels: torch.Tensor, device: Device, settings: dict, seed: int, steps: int) -> list[dict]:
+    """The epochs still to run (all, unless an unfinished training resumes); returns the
+    history. The best weights are in ``run.best``."""
+    optimiser, schedule, stopper = parts_of_run["optimiser"], parts_of_run["schedule"], parts_of_run["stopper"]
+    epochs, batch_size = settings["max_epochs"], settings["batch_size"]
+    history, start_epoch = run.resume_into(parts_of_run)
     for epoch in stopper.epochs(start_epoch, epochs):
         started = time.time()
         model.train()
@@ -147,18 +159,15 @@ def train_segmenter(split_table: pd.DataFrame, sets_dir, crops_dir, occlusion_se
             progress.set_postfix(loss=f"{total / (step + 1):.3f}")
         scores = pixel_scores(predict(model, val_images, device), val_labels)
         improved = stopper.update(epoch, scores["iou"])
-        if improved:
-            best_weights = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
         history.append({"epoch": epoch + 1, "loss": total / steps, "val_iou": scores["iou"],
                         "val_pixel_accuracy": scores["pixel_accuracy"], "lr": schedule.get_last_lr()[0],
                         "seconds": time.time() - started})
         log.info("epoch %d: loss %.3f, val IoU %.4f, pixel accuracy %.4f (%.0f s)%s", epoch + 1, total / steps,
                  scores["iou"], scores["pixel_accuracy"], history[-1]["seconds"], " best" if improved else "")
-        run.save(parts_of_run, history, epoch, best_weights)
+        run.save(parts_of_run, history, epoch, model.state_dict() if improved else None)
 
-    model.load_state_dict(best_weights if best_weights is not None else load_weights(run.best))
-    return {"history": history, "best_epoch": stopper.best_epoch + 1, "val_iou": stopper.best,
-            "encoder": settings["encoder"], "device": str(device.device), "bf16": device.bf16, "model": model}
+    run.finish(parts_of_run, history)
+    return history
 
 
 def evaluate_segmenter(model, split_table: pd.DataFrame, sets_dir, crops_dir, occlusions: list[str],

@@ -1,16 +1,12 @@
-"""What every training run needs: device and precision, seeds, safe checkpoints that resume.
+"""What every training run needs: device and precision, seeds, early stopping, weights files.
 
-A run keeps ``last.pt`` (everything needed to continue) in its checkpoint folder after each
-epoch. Rerunning the same configuration continues from it; a different configuration
-(another fingerprint) starts afresh. Files are written atomically and read with
-``torch.load(weights_only=True)``, which refuses pickled objects.
+Weights are written atomically and read with ``torch.load(weights_only=True)``, which refuses
+pickled objects. Resumable checkpoints: ``occlusion_fr.models.checkpoints``.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import json
 import logging
 import random
 from dataclasses import dataclass, field
@@ -73,20 +69,6 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def fingerprint(settings: dict) -> str:
-    """Identifies a configuration, so a checkpoint is only resumed by the run that wrote it."""
-    return hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode()).hexdigest()[:16]
-
-
-def data_digest(*tensors: torch.Tensor) -> str:
-    """Digest of the training data itself: files rewritten under the same names (a moved
-    occlusion, another crop margin) must not resume a checkpoint trained on the old ones."""
-    digest = hashlib.sha256()
-    for tensor in tensors:
-        digest.update(tensor.contiguous().numpy().tobytes())
-    return digest.hexdigest()[:16]
-
-
 def save_checkpoint(path, state: dict) -> None:
     with atomic_path(path) as tmp:
         torch.save(state, tmp)
@@ -97,7 +79,23 @@ def load_weights(path, map_location="cpu") -> dict:
     try:
         return torch.load(path, map_location=map_location, weights_only=True)
     except Exception as error:  # torch raises UnpicklingError (and others) for non-weight content
-        raise ValueError(f"{path}: not a plain weights file ({type(error).__name__}: {error})") from error
+        # torch's own message suggests weights_only=False, which would run the file's code: not quoted.
+        raise ValueError(f"{path}: not a plain weights file ({type(error).__name__}): it is damaged, or it "
+                         "holds pickled Python objects, which are never loaded (they could run code). "
+                         "Recreate it with this pipeline.") from None
+
+
+def load_into(module: torch.nn.Module, path, map_location="cpu") -> torch.nn.Module:
+    """Load the weights file ``path`` into ``module``; a file of another model or shape is
+    refused with an error naming the file and what does not fit."""
+    state = load_weights(path, map_location)
+    try:
+        module.load_state_dict(state)
+    except RuntimeError as error:
+        problems = " ".join(str(error).split())
+        raise ValueError(f"{path}: these weights do not fit a {type(module).__name__} ({problems[:600]}); "
+                         "is it another model's file, or one of another configuration?") from None
+    return module
 
 
 @dataclass
@@ -133,43 +131,3 @@ class EarlyStopping:
 
     def load_state_dict(self, state: dict) -> None:
         self.best, self.best_epoch = float(state["best"]), int(state["best_epoch"])
-
-
-class Checkpointer:
-    """``last.pt`` for resuming and ``best.pt`` (model weights only) in one folder."""
-
-    def __init__(self, folder, run_fingerprint: str):
-        self.folder = Path(folder)
-        self.fingerprint = run_fingerprint
-
-    @property
-    def last(self) -> Path:
-        return self.folder / "last.pt"
-
-    @property
-    def best(self) -> Path:
-        return self.folder / "best.pt"
-
-    def resume_into(self, parts: dict) -> tuple[list, int]:
-        """Restore ``parts`` (objects with ``load_state_dict``: model, optimiser, schedule,
-        stopper) and the random state from ``last.pt`` of this configuration, if any.
-        Returns (history so far, first epoch to run)."""
-        if not self.last.is_file():
-            return [], 0
-        state = load_weights(self.last)
-        if state.get("fingerprint") != self.fingerprint:
-            log.info("checkpoint %s belongs to another configuration: starting afresh", self.last)
-            return [], 0
-        for name, part in parts.items():
-            part.load_state_dict(state[name])
-        torch.set_rng_state(state["torch_rng"])
-        log.info("resuming from %s after epoch %d", self.last, state["epoch"] + 1)
-        return list(state["history"]), int(state["epoch"]) + 1
-
-    def save(self, parts: dict, history: list, epoch: int, best_weights: dict | None) -> None:
-        """Write ``best.pt`` (when there are new best weights) and then ``last.pt``."""
-        if best_weights is not None:
-            save_checkpoint(self.best, best_weights)
-        state = {name: part.state_dict() for name, part in parts.items()}
-        save_checkpoint(self.last, {**state, "torch_rng": torch.get_rng_state(), "history": history, "epoch": epoch,
-                                    "fingerprint": self.fingerprint})

@@ -2,12 +2,16 @@
 
 MaskTheFace writes ``NAME/NAME_000N_<suffix>.jpg`` next to the source photo's name. Files are
 matched to our images by the stem ``NAME_000N``; each matched photo is cut with the same crop
-box as its source image. Files that match no image of the dataset, that cannot be read, or
-that duplicate another file's stem are reported, never silently dropped.
+box as its source image. Files that are not images, that are named otherwise, that match no
+image of the dataset, that cannot be read, or that duplicate another file's stem are
+reported, never silently dropped. The folder's file list with sizes and modification times
+(:func:`folder_manifest`) is a parameter of the jobs that read it, so any change to the
+folder reruns them.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path, PurePosixPath
 
@@ -21,26 +25,45 @@ def image_stem(image: str) -> str:
     return PurePosixPath(image).stem
 
 
+def folder_manifest(directory) -> str:
+    """The folder's files (relative path, size, modification time) as one digest: it changes
+    when a file is added, removed or replaced."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        return f"no folder {directory}"
+    digest, count = hashlib.sha256(), 0
+    for path in sorted(p for p in directory.rglob("*") if p.is_file()):
+        stat = path.stat()
+        digest.update(f"{path.relative_to(directory).as_posix()}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+        count += 1
+    return f"{count} files, {digest.hexdigest()[:16]}"
+
+
 def match_directory(directory, dataset_images: pd.Series) -> tuple[dict[str, Path], pd.DataFrame]:
     """Map dataset image stems to MaskTheFace files.
 
-    Returns ({stem: file}, problems) where problems lists files with reason "unmatched"
-    (no dataset image with that stem, or not named NAME_000N[_suffix]) or "duplicate of FILE".
+    Returns ({stem: file}, problems) where problems lists files with a reason: "not an image"
+    (suffix), "wrong name pattern" (not NAME_000N[_suffix]), "unmatched" (no dataset image with
+    that stem) or "duplicate" (another file has that stem).
     """
     directory = Path(directory)
     if not directory.is_dir():
-        raise FileNotFoundError(f"face-mask directory {directory} (occlusions.face_mask.directory) does not exist")
+        raise FileNotFoundError(f"face-mask directory {directory} (occlusions.<name>.directory) does not exist")
     known = {image_stem(image) for image in dataset_images}
     matched: dict[str, Path] = {}
     problems = []
-    files = sorted(p for p in directory.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
-    for path in files:
+    for path in sorted(p for p in directory.rglob("*") if p.is_file()):
         match = _STEM.match(path.stem)
-        stem = match["stem"] if match else None
-        if stem not in known:
-            problems.append({"file": str(path), "reason": "unmatched: no dataset image with this stem"})
-        elif stem in matched:
-            problems.append({"file": str(path), "reason": f"duplicate of {matched[stem]}"})
+        if path.suffix.lower() not in IMAGE_SUFFIXES:
+            reason = f"not an image: suffix {path.suffix or '(none)'} is not .jpg, .jpeg or .png"
+        elif match is None:
+            reason = "wrong name pattern: not NAME_000N[_suffix]"
+        elif match["stem"] not in known:
+            reason = f"unmatched: no dataset image {match['stem']}"
+        elif match["stem"] in matched:
+            reason = f"duplicate: same stem as {matched[match['stem']]}"
         else:
-            matched[stem] = path
+            matched[match["stem"]] = path
+            continue
+        problems.append({"file": str(path), "reason": reason})
     return matched, pd.DataFrame(problems, columns=["file", "reason"])

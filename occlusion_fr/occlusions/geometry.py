@@ -22,11 +22,12 @@ class UnusableFace(ValueError):
 def check_landmarks(landmarks: np.ndarray, height: int = CROP_HEIGHT, width: int = CROP_WIDTH) -> None:
     for name, (x, y) in zip(LANDMARK_NAMES, landmarks):
         if not (np.isfinite(x) and np.isfinite(y)):
-            raise UnusableFace(f"landmark {name} is missing")
+            raise UnusableFace(f"unusable landmarks: {name} is missing")
         if not (0 <= x < width and 0 <= y < height):
-            raise UnusableFace(f"landmark {name} ({x:.1f}, {y:.1f}) is outside the {height}x{width} crop")
+            raise UnusableFace(f"unusable landmarks: {name} ({x:.1f}, {y:.1f}) is outside the "
+                               f"{height}x{width} crop")
     if np.linalg.norm(landmarks[1] - landmarks[0]) < 2:
-        raise UnusableFace("degenerate landmarks: both eyes on one point")
+        raise UnusableFace("unusable landmarks: both eyes on one point (degenerate)")
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,7 @@ def face_frame(landmarks: np.ndarray, face_box) -> FaceFrame:
     v = np.array([-u[1], u[0]])
     eye_mid = (left_eye + right_eye) / 2
     if (nose - eye_mid) @ v <= 1:
-        raise UnusableFace("degenerate landmarks: nose not below the eye line")
+        raise UnusableFace("unusable landmarks: nose not below the eye line (degenerate)")
     x0, y0, x1, y1 = face_box
     # Jaw ellipse: centred at eye level below the box centre, as wide as the box, down to its bottom.
     centre = eye_mid + ((x0 + x1) / 2 - eye_mid[0]) * u

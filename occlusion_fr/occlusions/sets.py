@@ -29,6 +29,7 @@ from occlusion_fr.occlusions.geometry import UnusableFace, face_frame
 from occlusion_fr.occlusions.labels import derive_label, iou
 from occlusion_fr.occlusions.overlay import fill_boxes
 from occlusion_fr.occlusions.sunglasses import render_sunglasses
+from occlusion_fr.unusable import require_usable
 
 log = logging.getLogger(__name__)
 # The config keys each renderer reads; the rest of an occlusion's entry does not concern it.
@@ -83,11 +84,11 @@ class Renderer:
         if kind == "face_mask" and self.spec["source"] == "directory":
             path = self.files.get(image_stem(row.image))
             if path is None:
-                raise UnusableFace("no MaskTheFace file for this image")
+                raise UnusableFace("no file: no MaskTheFace file for this image")
             try:
                 photo = read_rgb(path)
             except (OSError, ValueError) as error:
-                raise UnusableFace(f"unreadable MaskTheFace file {path}: {error}") from error
+                raise UnusableFace(f"unreadable: MaskTheFace file {path}: {error}") from error
             occluded = crop_image(photo, [row.crop_x0, row.crop_y0, row.crop_x1, row.crop_y1])
             return occluded, None, {"file": str(path)}
         frame = face_frame(landmarks_from_table(pd.DataFrame([row._asdict()]))[0], face_box_in_crop(row))
@@ -98,6 +99,16 @@ class Renderer:
         else:
             raise ValueError(f"occlusions.{self.name}.type: unknown renderer {kind!r}")
         return overlay.apply(crop), overlay.exact_mask, details
+
+
+def expected_images(name: str, spec: dict, split: str) -> str:
+    """What an occlusion set needs, for the error when none of its images could be made."""
+    if spec["type"] == "face_mask" and spec.get("source") == "directory":
+        return (f"MaskTheFace output in {spec['directory']} (occlusions.{name}.directory): files "
+                f"NAME/NAME_000N_<suffix>.jpg or .png whose stem NAME_000N is an image of the {split} split. "
+                f"A folder made for some splits only (e.g. test) serves an occlusion listed under those splits "
+                f"of occlusion_sets alone: use another occlusion (source: procedural) for occlusion_sets.{split}")
+    return "crops whose five landmarks lie inside the crop, with the nose below the eyes"
 
 
 def make_occlusion_set(split_table: pd.DataFrame, split: str, name: str, spec: dict, layouts: dict, seed: int,
@@ -128,6 +139,7 @@ def make_occlusion_set(split_table: pd.DataFrame, split: str, name: str, spec: d
                      "details": json.dumps(details, sort_keys=True)})
     index = pd.DataFrame(rows, columns=INDEX_COLUMNS)
     skipped_df = pd.DataFrame(skipped, columns=["image", "identity", "reason"])
+    require_usable(len(index), skipped_df, f"occlusion set {split}/{name}", expected_images(name, spec, split))
     write_csv(index_csv, index)
     write_csv(skipped_csv, skipped_df)
     log.info("%s/%s: %d of %d images occluded, %d skipped; label IoU %.3f (raw %.3f)", split, name, len(index),

@@ -1,0 +1,117 @@
+"""Checkpoints resume only an unfinished training of the same code, settings and data; one
+training per checkpoint folder; weights files that do not fit are refused by name."""
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+
+from occlusion_fr.folder_lock import FolderLock, FolderLockedError
+from occlusion_fr.logs import job_logging, last_attempt
+from occlusion_fr.models.base_cnn import BaseCNN
+from occlusion_fr.models.checkpoints import Checkpointer, data_digest
+from occlusion_fr.models.train_segmenter import build_segmenter
+from occlusion_fr.models.training import load_into, load_weights, save_checkpoint
+
+
+def saved_run(folder, identity, finished=False):
+    model = torch.nn.Linear(2, 1)
+    with Checkpointer(folder, identity) as run:
+        run.save({"model": model}, history=[{"epoch": 1}], epoch=0, best_weights=model.state_dict())
+        if finished:
+            run.finish({"model": model}, [{"epoch": 1}])
+    return model
+
+
+def test_an_unfinished_training_of_the_same_identity_resumes(tmp_path, caplog):
+    saved_run(tmp_path, {"settings": "a", "data": "b"})
+    with caplog.at_level(logging.INFO), Checkpointer(tmp_path, {"settings": "a", "data": "b"}) as run:
+        assert run.resume_into({"model": torch.nn.Linear(2, 1)}) == ([{"epoch": 1}], 1)
+    assert "resuming from" in caplog.text and "unfinished training of the same code" in caplog.text
+
+
+def test_a_finished_training_never_stands_in_for_a_new_one(tmp_path, caplog):
+    saved_run(tmp_path, {"settings": "a"}, finished=True)
+    with caplog.at_level(logging.INFO), Checkpointer(tmp_path, {"settings": "a"}) as run:
+        assert run.resume_into({"model": torch.nn.Linear(2, 1)}) == ([], 0)
+        assert not run.best.exists() and not run.last.exists()  # the old best weights cannot leak in
+    assert "holds a finished training (1 epochs): training afresh" in caplog.text
+
+
+@pytest.mark.parametrize("part", ["data", "code"])
+def test_a_checkpoint_of_other_data_or_code_is_not_resumed(tmp_path, caplog, monkeypatch, part):
+    images = torch.zeros(4, 3, 8, 8, dtype=torch.uint8)
+    saved_run(tmp_path, {"data": data_digest(images)})
+    if part == "data":
+        images[0, 0, 0, 0] = 1  # same files, other pixels
+    else:
+        monkeypatch.setattr("occlusion_fr.models.checkpoints.code_digest", lambda: "edited library")
+    with caplog.at_level(logging.INFO), Checkpointer(tmp_path, {"data": data_digest(images)}) as run:
+        assert run.resume_into({"model": torch.nn.Linear(2, 1)}) == ([], 0)
+    assert f"written by another {part}: training afresh" in caplog.text
+
+
+def test_a_corrupt_checkpoint_says_that_deleting_it_restarts(tmp_path):
+    (tmp_path / "last.pt").write_bytes(b"truncated")
+    with Checkpointer(tmp_path, {}) as run, pytest.raises(ValueError, match="Delete .*last.pt to restart this "
+                                                                            "training from scratch"):
+        run.resume_into({})
+
+
+def test_one_training_per_folder_and_a_dead_owner_s_lock_is_taken_over(tmp_path, caplog):
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time; from occlusion_fr.folder_lock import FolderLock\n"
+        f"lock = FolderLock({str(tmp_path)!r}, 'training'); lock.acquire(); print('held', flush=True); "
+        "time.sleep(600)")], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(FolderLockedError, match=f"another training \\(pid {holder.pid} on .*still running.*"
+                                                    f"kill {holder.pid}"):
+            Checkpointer(tmp_path, {}).__enter__()
+    finally:
+        os.kill(holder.pid, signal.SIGKILL)
+        holder.wait()
+    with caplog.at_level(logging.WARNING), FolderLock(tmp_path, "training") as lock:
+        assert lock.owner()["pid"] == os.getpid()
+    assert f"taking over the lock of pid {holder.pid}" in caplog.text
+    assert not (tmp_path / "lock").exists()  # released
+
+
+def test_a_lock_of_another_host_is_refused_naming_the_file(tmp_path):
+    (tmp_path / "lock").write_text('{"pid": 1, "host": "elsewhere", "since": "2026-01-01 00:00:00"}')
+    with pytest.raises(FolderLockedError, match=f"another host.*delete {tmp_path / 'lock'}"):
+        FolderLock(tmp_path, "training").acquire()
+
+
+def test_pickled_weights_are_refused_without_advising_to_unpickle(tmp_path):
+    class Payload:
+        def __reduce__(self):
+            return (print, ("this must never run",))
+
+    torch.save({"payload": Payload()}, tmp_path / "evil.pt")
+    with pytest.raises(ValueError) as error:
+        load_weights(tmp_path / "evil.pt")
+    assert "evil.pt: not a plain weights file" in str(error.value)
+    assert "weights_only=False" not in str(error.value) and "will likely succeed" not in str(error.value)
+
+
+def test_weights_of_another_model_are_refused_naming_the_file(tmp_path):
+    save_checkpoint(tmp_path / "segmenter.pt", build_segmenter("resnet18").state_dict())
+    with pytest.raises(ValueError, match=r"segmenter.pt: these weights do not fit a BaseCNN \(.*Missing key"):
+        load_into(BaseCNN(classes=3, output_stride=32), tmp_path / "segmenter.pt")
+
+
+def test_job_logs_append_an_attempt_header_each_time(tmp_path):
+    log_path = tmp_path / "job.log"
+    for attempt in ("first", "second"):
+        with job_logging(log_path) as log:
+            log.info("%s attempt's line", attempt)
+        time.sleep(0.01)
+    text = log_path.read_text()
+    assert text.count("==== attempt started") == 2 and "first attempt's line" in text
+    assert "second attempt's line" in last_attempt(text) and "first" not in last_attempt(text)
