@@ -26,7 +26,11 @@ def _with_defaults(validator_class):
     return validators.extend(validator_class, {"properties": set_defaults})
 
 
-_Validator = _with_defaults(Draft202012Validator)
+# JSON Schema counts 1.0 as an integer; a seed or an epoch count of 1.0 would then reach file
+# names ("seed1.0") and loops. Only true integers pass here.
+_STRICT_TYPES = Draft202012Validator.TYPE_CHECKER.redefine(
+    "integer", lambda _, value: isinstance(value, int) and not isinstance(value, bool))
+_Validator = validators.extend(_with_defaults(Draft202012Validator), type_checker=_STRICT_TYPES)
 
 
 def load_schema(path) -> dict:
@@ -59,6 +63,9 @@ def check_references(config: dict) -> None:
                 problems.append(f"config key occlusion_sets.{split}.{i}: no occlusion named {name!r}")
     for name in set(config["layouts"]) & set(config["occlusion_layouts"]):
         problems.append(f"config key occlusion_layouts.{name}: also a name in layouts (region files would clash)")
+    for group in ("layouts", "occlusion_layouts"):
+        for name, layout in config[group].items():
+            problems += region_edge_problems(f"{group}.{name}", layout.get("regions", {}))
     all_layouts = {**config["layouts"], **config["occlusion_layouts"]}
     for name, spec in config["occlusions"].items():
         if spec["type"] != "band":
@@ -81,3 +88,28 @@ def check_references(config: dict) -> None:
             problems.append(f"config key fdm_controls.occlusions.{i}: {name!r} is not in occlusion_sets.test")
     if problems:
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems))
+
+
+def region_edge_problems(where: str, regions: dict) -> list[str]:
+    """Edges given by another region ({region: eyes, edge: bottom}) must name a region of the
+    same layout, and no chain of such edges may come back to where it started."""
+    problems, refers = [], {}
+    for region, spec in regions.items():
+        refers[region] = set()
+        for side in ("top", "bottom", "left", "right"):
+            other = (spec.get(side) or {}).get("region")
+            if other is None:
+                continue
+            if other not in regions:
+                problems.append(f"config key {where}.regions.{region}.{side}.region: {other!r} is not a region of "
+                                f"this layout ({', '.join(regions)})")
+            else:
+                refers[region].add(other)
+
+    def reaches(start: str, region: str, seen: set) -> bool:
+        return any(other == start or (other not in seen and reaches(start, other, seen | {other}))
+                   for other in refers.get(region, ()))
+
+    problems += [f"config key {where}.regions.{region}: its edges refer back to it through other regions (a cycle)"
+                 for region in regions if reaches(region, region, {region})]
+    return problems

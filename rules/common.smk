@@ -2,7 +2,10 @@ from pathlib import Path
 
 from snakemake.utils import min_version
 
+from functools import cache
+
 from occlusion_fr.config import validate_config
+from occlusion_fr.occlusions.directory_source import folder_manifest
 from occlusion_fr.occlusions.sets import renderer_spec
 from occlusion_fr.regions import region_names
 
@@ -155,6 +158,22 @@ def band_layouts(wildcards):
     """A band occlusion depends on its layout's regions; other renderers on no layout."""
     spec = config["occlusions"][wildcards.occlusion]
     return [run_results(f"regions/{spec['layout']}.json", wildcards.dataset, wildcards.seed)] if spec["type"] == "band" else []
+
+
+@cache
+def _folder_manifest(directory):
+    return folder_manifest(directory)
+
+
+def occlusion_spec(wildcards):
+    """What an occlusion's renderer reads. For a folder of real MaskTheFace output, also the
+    folder's file list with sizes and times (as a digest): adding, removing or replacing a file
+    there then reruns the sets made from it and everything downstream (a directory input would
+    only see the folder's own time stamp)."""
+    spec = renderer_spec(config["occlusions"][wildcards.occlusion])
+    if spec["type"] == "face_mask" and spec["source"] == "directory":
+        spec["folder_files"] = _folder_manifest(spec["directory"])
+    return spec
 
 
 def image_set_inputs(wildcards):

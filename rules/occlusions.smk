@@ -19,7 +19,7 @@ rule occlusion_set:
             subcategory="{split}",
         ),
     params:
-        spec=lambda wc: renderer_spec(config["occlusions"][wc.occlusion]),
+        spec=occlusion_spec,
         labels=config["labels"],
         seed=lambda wc: int(wc.seed),
     log:

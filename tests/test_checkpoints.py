@@ -6,13 +6,12 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 import torch
 
 from occlusion_fr.folder_lock import FolderLock, FolderLockedError
-from occlusion_fr.logs import job_logging, last_attempt
+from occlusion_fr.logs import attempts_path, job_logging, last_attempt
 from occlusion_fr.models.base_cnn import BaseCNN
 from occlusion_fr.models.checkpoints import Checkpointer, data_digest
 from occlusion_fr.models.train_segmenter import build_segmenter
@@ -106,12 +105,14 @@ def test_weights_of_another_model_are_refused_naming_the_file(tmp_path):
         load_into(BaseCNN(classes=3, output_stride=32), tmp_path / "segmenter.pt")
 
 
-def test_job_logs_append_an_attempt_header_each_time(tmp_path):
-    log_path = tmp_path / "job.log"
+def test_job_logs_keep_every_attempt_even_when_the_log_is_deleted(tmp_path):
+    log_path = tmp_path / "logs" / "job.log"
     for attempt in ("first", "second"):
+        log_path.unlink(missing_ok=True)  # as Snakemake does before running a job
         with job_logging(log_path) as log:
             log.info("%s attempt's line", attempt)
-        time.sleep(0.01)
-    text = log_path.read_text()
+    assert "second attempt's line" in log_path.read_text() and "first" not in log_path.read_text()
+    text = attempts_path(log_path).read_text()
+    assert attempts_path(log_path) == tmp_path / "logs" / "attempts" / "job.log"
     assert text.count("==== attempt started") == 2 and "first attempt's line" in text
     assert "second attempt's line" in last_attempt(text) and "first" not in last_attempt(text)

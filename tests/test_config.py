@@ -64,6 +64,13 @@ def test_repository_config_is_valid():
     (lambda c: c["fdm_controls"].update(occlusions=["face_mask", "scarf"]), "config key fdm_controls.occlusions.1"),
     (lambda c: c["feature_discarding"].update(overlap_threshold=1.5), "config key feature_discarding.overlap_threshold"),
     (lambda c: c["mask_generator"].update(kernel_size=2), "config key mask_generator.kernel_size"),
+    (lambda c: c.update(seeds=[1.0]), "config key seeds.0: 1.0 is not of type 'integer'"),
+    (lambda c: c["datasets"]["lfw"]["max_epochs"].update(base_cnn=30.0), "config key datasets.lfw.max_epochs.base_cnn"),
+    (lambda c: c["layouts"]["lm2"]["regions"]["nose"]["bottom"].update(region="mouths"),
+     "config key layouts.lm2.regions.nose.bottom.region: 'mouths' is not a region of this layout"),
+    (lambda c: c["occlusion_layouts"]["landmark_bands"]["regions"]["eyes"].update(top={"region": "nose",
+                                                                                      "edge": "bottom"}),
+     "config key occlusion_layouts.landmark_bands.regions.eyes: its edges refer back to it"),
 ])
 def test_wrong_keys_and_values_are_named(change, named):
     config = copy.deepcopy(yaml.safe_load((REPO / "config.yaml").read_text()))
@@ -78,3 +85,10 @@ def test_dry_run_fails_naming_the_wrong_key(workdir):
     with pytest.raises(SnakemakeFailed) as failure:
         snakemake(workdir, "-n", "--configfile", str(bad))
     assert "config key split" in str(failure.value) and "'trian' was unexpected" in str(failure.value)
+    # Refused before any job runs: a region edge naming no region of its layout, a float seed.
+    bad = write_config(workdir / "edge.yaml", {"layouts": {"lm2": {"regions": {
+        "nose": {"top": {"region": "eye", "edge": "bottom"}}}}}})
+    with pytest.raises(SnakemakeFailed, match="config key layouts.lm2.regions.nose.top.region: 'eye'"):
+        snakemake(workdir, "-n", "--configfile", str(bad))
+    with pytest.raises(SnakemakeFailed, match="config key seeds.0: 1.0 is not of type 'integer'"):
+        snakemake(workdir, "-n", "--configfile", str(write_config(workdir / "seed.yaml", {"seeds": [1.0]})))

@@ -9,6 +9,7 @@ from skimage import data
 from occlusion_fr.datasets.synthetic import generate_dataset
 from occlusion_fr.detect import GroundTruthDetector, MTCNNDetector, detect_and_crop, nearest_to_centre
 from occlusion_fr.landmarks import landmarks_from_table
+from occlusion_fr.unusable import NoUsableImagesError
 
 from conftest import SHARED_LFW, needs_lfw
 
@@ -93,3 +94,16 @@ def test_mtcnn_reports_images_without_a_face(mtcnn, tmp_path):
                                       tmp_path / "fail.csv", margin=0.0)
     assert faces["image"].tolist() == ["x/x_0001.jpg"]
     assert failures.to_dict("records") == [{"image": "x/x_0002.jpg", "identity": "x", "reason": "no face detected"}]
+
+
+def test_no_usable_image_fails_counting_the_reasons(mtcnn, tmp_path, caplog):
+    raw = tmp_path / "raw"
+    (raw / "x").mkdir(parents=True)
+    Image.fromarray(np.full((250, 250, 3), 128, np.uint8)).save(raw / "x" / "x_0001.jpg")
+    Image.fromarray(np.full((250, 250, 3), 30, np.uint8)).save(raw / "x" / "x_0002.jpg")
+    (raw / "x" / "x_0003.jpg").write_bytes(b"")
+    index = pd.DataFrame({"image": [f"x/x_000{i}.jpg" for i in (1, 2, 3)], "identity": ["x"] * 3})
+    with pytest.raises(NoUsableImagesError, match=r"face detection in .*raw: no usable image \(3 skipped: "
+                                                  r"no face detected 2, unreadable 1\)\. Expected readable"):
+        detect_and_crop(index, raw, mtcnn, tmp_path / "crops", tmp_path / "f.csv", tmp_path / "fail.csv", margin=0.0)
+    assert "skipped x/x_0003.jpg: unreadable" in caplog.text  # each file's reason reaches the job's log

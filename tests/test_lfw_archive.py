@@ -8,6 +8,8 @@ import yaml
 from occlusion_fr.datasets.lfw import (ChecksumError, UnsafeArchiveError, extract_people, fetch_archive,
                                        select_people, sha256_of)
 
+from occlusion_fr.unusable import NoUsableImagesError
+
 from conftest import REPO, SHARED_LFW, needs_lfw
 
 
@@ -92,3 +94,21 @@ def test_dvc_file_and_config_pin_the_real_archive():
     assert entry["md5"] == hashlib.md5(SHARED_LFW.read_bytes()).hexdigest()
     assert config["sha256"] == sha256_of(SHARED_LFW)
     assert config["archive"] == "data/lfw/" + entry["path"]
+
+
+@pytest.mark.parametrize("names", [
+    ["photos/alice/IMG_1.jpg", "photos/alice/IMG_2.jpg", "photos/bob/IMG_7.jpg"],  # not TOP/NAME/NAME_000N.jpg
+    ["lfw/Ann_Lee/Ann_Lee_0001.JPG", "lfw/Ann_Lee/Ann_Lee_0002.png", "lfw/Ann_Lee/Ann_Lee_0003.jpeg"],
+])
+def test_an_archive_with_no_usable_image_fails_naming_the_layout(tmp_path, names):
+    archive = make_tar(tmp_path / "photos.tgz", [({"name": name}, b"x") for name in names])
+    with pytest.raises(NoUsableImagesError, match=rf"photos.tgz: no usable image \(3 skipped: wrong name pattern 3\)"
+                                                  r"\. Expected archive members TOP/NAME/NAME_000N\.jpg"):
+        extract_people(archive, tmp_path / "out", min_images=1)
+    assert not (tmp_path / "out").exists()
+
+
+def test_people_below_min_images_are_counted_when_nobody_is_left(tmp_path):
+    archive = make_tar(tmp_path / "few.tgz", [({"name": f"lfw/Bo_Xu/Bo_Xu_000{i}.jpg"}, b"b") for i in (1, 2)])
+    with pytest.raises(NoUsableImagesError, match=r"2 skipped: too few images 2"):
+        extract_people(archive, tmp_path / "out", min_images=10)

@@ -2,6 +2,7 @@ import pandas as pd
 import pytest
 
 from occlusion_fr.split import split_counts, split_summary, stratified_split
+from occlusion_fr.unusable import NoUsableImagesError
 
 
 @pytest.mark.parametrize("n, expected", [(10, (7, 1, 2)), (530, (371, 79, 80)), (3, (2, 0, 1)), (13, (9, 2, 2))])
@@ -42,3 +43,8 @@ def test_people_with_too_few_images_are_dropped_and_reported():
     summary = split_summary(table, dropped, seed=0)
     assert summary["dropped_identities"] == ["b"]
     assert summary["images_per_split"] == {"train": 7, "val": 1, "test": 2}
+
+
+def test_a_split_with_nobody_left_fails_counting_the_reasons():
+    with pytest.raises(NoUsableImagesError, match=r"split: no usable image \(2 skipped: too few images 2\)"):
+        stratified_split(faces({"a": 2, "b": 1}), 0.7, 0.15, 0.15, seed=0)

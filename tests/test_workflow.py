@@ -197,38 +197,3 @@ def test_data_stage_end_to_end_then_incremental(workdir):
                                     "identification": 1, "table1": 1, "fdm_effect": 1, "fdm_control": 1,
                                     "fdm_controls": 1, "across_seeds": 1, "all": 1}
     assert all("masking_layout=grid2x2" in w for w in planned_wildcards(output, "mask_generator"))
-
-
-def test_training_resumes_after_a_kill(workdir):
-    """Kill Snakemake (and its job) once the first epoch's checkpoint exists; rerunning continues
-    from that checkpoint instead of starting over."""
-    import os
-    import signal
-    import subprocess
-    import time
-
-    from conftest import REPO, SNAKEMAKE
-
-    config = write_config(workdir / "tiny.yaml", {**TINY_TRAINING, "datasets": {"synthetic": {
-        "identities": 4, "images_per_identity": 5, "max_epochs": {"base_cnn": 5, "segmenter": 1}}}})
-    target = "results/synthetic/seed0/models/base_cnn/metrics.json"
-    checkpoint = workdir / "results/synthetic/seed0/models/base_cnn/checkpoints/last.pt"
-    # The target goes before --configfile, which takes several values.
-    command = [*SNAKEMAKE, "-s", str(REPO / "Snakefile"), "--directory", str(workdir), target, "--cores", "1",
-               "--configfile", str(config)]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    deadline = time.time() + 600
-    while not checkpoint.exists() and process.poll() is None and time.time() < deadline:
-        time.sleep(0.2)
-    assert checkpoint.exists(), "training never wrote a checkpoint"
-    os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
-    assert not (workdir / target).exists()
-
-    snakemake(workdir, "--unlock", "--configfile", str(config))
-    snakemake(workdir, target, "--cores", "1", "--configfile", str(config))
-    log = (workdir / "results/synthetic/seed0/logs/base_cnn.log").read_text()
-    resumed_after = int(re.search(r"resuming from \S+ after epoch (\d+)", log)[1])
-    assert 1 <= resumed_after < 5
-    history = json.loads((workdir / target).read_text())["history"]
-    assert [h["epoch"] for h in history] == [1, 2, 3, 4, 5]
