@@ -1,8 +1,7 @@
+from functools import cache
 from pathlib import Path
 
 from snakemake.utils import min_version
-
-from functools import cache
 
 from occlusion_fr.config import validate_config
 from occlusion_fr.occlusions.directory_source import folder_manifest
