@@ -106,10 +106,20 @@ def region_edge_problems(where: str, regions: dict) -> list[str]:
             else:
                 refers[region].add(other)
 
-    def reaches(start: str, region: str, seen: set) -> bool:
-        return any(other == start or (other not in seen and reaches(start, other, seen | {other}))
-                   for other in refers.get(region, ()))
+    state: dict[str, str] = {}  # depth-first search: "open" while on the path, "done" after
 
+    def cycle_through(region: str) -> str | None:
+        """A region on a cycle reachable from ``region``, if any."""
+        state[region] = "open"
+        for other in sorted(refers[region]):
+            if state.get(other) == "open":
+                return other
+            if other not in state and (found := cycle_through(other)):
+                return found
+        state[region] = "done"
+        return None
+
+    on_cycles = {found for region in regions if region not in state and (found := cycle_through(region))}
     problems += [f"config key {where}.regions.{region}: its edges refer back to it through other regions (a cycle)"
-                 for region in regions if reaches(region, region, {region})]
+                 for region in sorted(on_cycles)]
     return problems

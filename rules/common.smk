@@ -166,7 +166,7 @@ def _folder_manifest(directory):
 
 def occlusion_spec(wildcards):
     """What an occlusion's renderer reads. For a folder of real MaskTheFace output, also the
-    folder's file list with sizes and times (as a digest): adding, removing or replacing a file
+    folder's file list with content hashes (as a digest): adding, removing or replacing a file
     there then reruns the sets made from it and everything downstream (a directory input would
     only see the folder's own time stamp)."""
     spec = renderer_spec(config["occlusions"][wildcards.occlusion])

@@ -13,7 +13,7 @@ import torch
 from occlusion_fr.folder_lock import FolderLock, FolderLockedError
 from occlusion_fr.logs import attempts_path, job_logging, last_attempt
 from occlusion_fr.models.base_cnn import BaseCNN
-from occlusion_fr.models.checkpoints import Checkpointer, data_digest
+from occlusion_fr.models.checkpoints import Checkpointer, data_digest, mark_finished
 from occlusion_fr.models.train_segmenter import build_segmenter
 from occlusion_fr.models.training import load_into, load_weights, save_checkpoint
 
@@ -21,16 +21,19 @@ from occlusion_fr.models.training import load_into, load_weights, save_checkpoin
 def saved_run(folder, identity, finished=False):
     model = torch.nn.Linear(2, 1)
     with Checkpointer(folder, identity) as run:
-        run.save({"model": model}, history=[{"epoch": 1}], epoch=0, best_weights=model.state_dict())
-        if finished:
-            run.finish({"model": model}, [{"epoch": 1}])
+        run.save({"model": model}, history=[{"epoch": 1}], epoch=0, improved=True)
+    if finished:
+        mark_finished(folder)  # as the job does once its outputs are written
     return model
 
 
 def test_an_unfinished_training_of_the_same_identity_resumes(tmp_path, caplog):
-    saved_run(tmp_path, {"settings": "a", "data": "b"})
+    saved = saved_run(tmp_path, {"settings": "a", "data": "b"})
+    model = torch.nn.Linear(2, 1)
     with caplog.at_level(logging.INFO), Checkpointer(tmp_path, {"settings": "a", "data": "b"}) as run:
-        assert run.resume_into({"model": torch.nn.Linear(2, 1)}) == ([{"epoch": 1}], 1)
+        assert run.resume_into({"model": model}) == ([{"epoch": 1}], 1)
+        run.load_best_into(model)
+    torch.testing.assert_close(model.weight, saved.weight)  # the best weights travel inside last.pt
     assert "resuming from" in caplog.text and "unfinished training of the same code" in caplog.text
 
 
@@ -38,8 +41,17 @@ def test_a_finished_training_never_stands_in_for_a_new_one(tmp_path, caplog):
     saved_run(tmp_path, {"settings": "a"}, finished=True)
     with caplog.at_level(logging.INFO), Checkpointer(tmp_path, {"settings": "a"}) as run:
         assert run.resume_into({"model": torch.nn.Linear(2, 1)}) == ([], 0)
-        assert not run.best.exists() and not run.last.exists()  # the old best weights cannot leak in
-    assert "holds a finished training (1 epochs): training afresh" in caplog.text
+        assert not run.last.exists() and not run.finished.exists() and run.best_weights is None
+        with pytest.raises(ValueError, match="no epoch improved"):
+            run.load_best_into(torch.nn.Linear(2, 1))  # the old best weights cannot leak in
+    assert "holds a finished training" in caplog.text and "training afresh" in caplog.text
+
+
+def test_a_checkpoint_of_the_older_format_is_not_resumed(tmp_path, caplog):
+    save_checkpoint(tmp_path / "last.pt", {"epoch": 3, "fingerprint": "0123456789abcdef"})
+    with caplog.at_level(logging.INFO), Checkpointer(tmp_path, {}) as run:
+        assert run.resume_into({}) == ([], 0)
+    assert "older version of this pipeline (no identity recorded): training afresh" in caplog.text
 
 
 @pytest.mark.parametrize("part", ["data", "code"])
@@ -57,9 +69,10 @@ def test_a_checkpoint_of_other_data_or_code_is_not_resumed(tmp_path, caplog, mon
 
 def test_a_corrupt_checkpoint_says_that_deleting_it_restarts(tmp_path):
     (tmp_path / "last.pt").write_bytes(b"truncated")
-    with Checkpointer(tmp_path, {}) as run, pytest.raises(ValueError, match="Delete .*last.pt to restart this "
-                                                                            "training from scratch"):
+    with Checkpointer(tmp_path, {}) as run, pytest.raises(ValueError) as error:
         run.resume_into({})
+    assert "last.pt: not a plain weights file" in str(error.value) and ".." not in str(error.value)
+    assert str(error.value).endswith(f"Delete {tmp_path / 'last.pt'} to restart this training from scratch.")
 
 
 def test_one_training_per_folder_and_a_dead_owner_s_lock_is_taken_over(tmp_path, caplog):
@@ -69,6 +82,7 @@ def test_one_training_per_folder_and_a_dead_owner_s_lock_is_taken_over(tmp_path,
         "time.sleep(600)")], stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "held"
+        os.kill(holder.pid, signal.SIGSTOP)  # stopped, as alive as ever
         with pytest.raises(FolderLockedError, match=f"another training \\(pid {holder.pid} on .*still running.*"
                                                     f"kill {holder.pid}"):
             Checkpointer(tmp_path, {}).__enter__()
@@ -77,14 +91,21 @@ def test_one_training_per_folder_and_a_dead_owner_s_lock_is_taken_over(tmp_path,
         holder.wait()
     with caplog.at_level(logging.WARNING), FolderLock(tmp_path, "training") as lock:
         assert lock.owner()["pid"] == os.getpid()
+        with pytest.raises(FolderLockedError):  # not even the same process gets it twice
+            FolderLock(tmp_path, "training").acquire()
     assert f"taking over the lock of pid {holder.pid}" in caplog.text
-    assert not (tmp_path / "lock").exists()  # released
+    assert lock.owner() == {}  # released cleanly: the next owner has nothing to take over
+    caplog.clear()
+    with caplog.at_level(logging.WARNING), FolderLock(tmp_path, "training"):
+        pass
+    assert "taking over" not in caplog.text
 
 
-def test_a_lock_of_another_host_is_refused_naming_the_file(tmp_path):
+def test_a_lock_file_of_another_host_is_free_unless_held(tmp_path, caplog):
     (tmp_path / "lock").write_text('{"pid": 1, "host": "elsewhere", "since": "2026-01-01 00:00:00"}')
-    with pytest.raises(FolderLockedError, match=f"another host.*delete {tmp_path / 'lock'}"):
-        FolderLock(tmp_path, "training").acquire()
+    with caplog.at_level(logging.WARNING), FolderLock(tmp_path, "training"):
+        pass
+    assert "taking over the lock of pid 1 on elsewhere" in caplog.text
 
 
 def test_pickled_weights_are_refused_without_advising_to_unpickle(tmp_path):
@@ -95,8 +116,10 @@ def test_pickled_weights_are_refused_without_advising_to_unpickle(tmp_path):
     torch.save({"payload": Payload()}, tmp_path / "evil.pt")
     with pytest.raises(ValueError) as error:
         load_weights(tmp_path / "evil.pt")
-    assert "evil.pt: not a plain weights file" in str(error.value)
+    assert "evil.pt: not a plain weights file (UnpicklingError: WeightsUnpickler error" in str(error.value)
     assert "weights_only=False" not in str(error.value) and "will likely succeed" not in str(error.value)
+    with pytest.raises(FileNotFoundError, match="missing.pt: no such weights file"):
+        load_weights(tmp_path / "missing.pt")
 
 
 def test_weights_of_another_model_are_refused_naming_the_file(tmp_path):

@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
+from occlusion_fr.folder_lock import FolderLock
 from occlusion_fr.rerun_cost import downstream, matching, parse_dry_run
 
 from conftest import REPO, SNAKEMAKE, TINY, TINY_TRAINING, SnakemakeFailed, snakemake, write_config
@@ -74,7 +75,7 @@ def test_an_orphaned_training_is_not_raced_and_a_forced_rerun_retrains(workdir):
     assert 1 <= resumed_after < epochs
     history = json.loads((workdir / target).read_text())["history"]
     assert [h["epoch"] for h in history] == list(range(1, epochs + 1))
-    assert not (folder / "lock").exists()
+    assert FolderLock(folder, "training").owner() == {}  # released
 
     snakemake(workdir, target, "--cores", "1", "--configfile", str(config), "--forcerun", "base_cnn")
     forced = log_path.read_text().rsplit("==== attempt", 1)[1]
@@ -126,11 +127,13 @@ def test_a_face_mask_folder_is_an_input_and_a_set_without_images_fails_with_its_
     added = rerun_after(lambda: masktheface_like(raw, test_images[:1], folder, suffix="cloth"))
     assert added["reason"].str.startswith("duplicate").sum() == 1
 
-    def replace_keeping_the_time():  # another mask in the same file, its old time stamp restored
-        stat = first.stat()
-        Image.fromarray(np.full((250, 250, 3), 200, np.uint8)).save(first)
+    def replace_keeping_size_and_time():  # another mask in the same file: same size, old time stamp
+        stat, content = first.stat(), bytearray(first.read_bytes())
+        content[-3] ^= 0xFF  # a byte of the image data changes; its size does not
+        first.write_bytes(bytes(content))
         os.utime(first, ns=(stat.st_atime_ns, stat.st_mtime_ns))
-    rerun_after(replace_keeping_the_time)
+        assert first.stat().st_size == stat.st_size
+    rerun_after(replace_keeping_size_and_time)
     removed = rerun_after(lambda: first.unlink())
     assert "no file: no MaskTheFace file for this image" in set(removed["reason"])
 

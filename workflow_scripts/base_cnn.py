@@ -4,6 +4,7 @@ import torch
 from occlusion_fr.figures import training_curves
 from occlusion_fr.io import save_figure, write_json
 from occlusion_fr.logs import job_logging
+from occlusion_fr.models.checkpoints import mark_finished
 from occlusion_fr.models.train_base_cnn import train_base_cnn
 from occlusion_fr.models.training import machine, save_checkpoint
 
@@ -17,3 +18,4 @@ with job_logging(snakemake.log[0]):
     title = f"{snakemake.wildcards.dataset}: base CNN (test rank-1 {record['test_rank1']:.3f})"
     save_figure(snakemake.output.curves, training_curves(record["history"], ["loss"], ["val_rank1", "val_rank5",
                                                                                          "train_accuracy"], title))
+    mark_finished(p.checkpoints)  # outputs written: a later run of this job trains afresh

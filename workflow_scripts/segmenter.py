@@ -5,6 +5,7 @@ import torch
 from occlusion_fr.figures import image_grid, training_curves
 from occlusion_fr.io import save_figure, write_csv, write_json, write_text
 from occlusion_fr.logs import job_logging
+from occlusion_fr.models.checkpoints import mark_finished
 from occlusion_fr.models.train_segmenter import evaluate_segmenter, segmenter_markdown, train_segmenter
 from occlusion_fr.models.training import choose_device, save_checkpoint
 
@@ -33,3 +34,4 @@ with job_logging(snakemake.log[0]):
             "label": [test.labels[i, 0].numpy() > 0.5 for i in picks]}
     save_figure(out.predictions, image_grid(rows, [test.occlusion[i] for i in picks],
                                             f"{dataset}: segmenter on test images"), dpi=90)
+    mark_finished(p.checkpoints)  # outputs written: a later run of this job trains afresh

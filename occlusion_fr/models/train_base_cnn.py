@@ -20,7 +20,7 @@ from occlusion_fr.metrics import rank_k_accuracy
 from occlusion_fr.models.base_cnn import BaseCNN
 from occlusion_fr.models.data import augment, load_images, normalise
 from occlusion_fr.models.checkpoints import Checkpointer, data_digest, fingerprint
-from occlusion_fr.models.training import Device, EarlyStopping, choose_device, load_into, seed_everything
+from occlusion_fr.models.training import Device, EarlyStopping, choose_device, seed_everything
 
 log = logging.getLogger(__name__)
 ARCHITECTURE_KEYS = ("output_stride", "embedding_size", "dropout", "scale", "margin")
@@ -69,8 +69,7 @@ def train_base_cnn(table: pd.DataFrame, crops_dir, settings: dict, seed: int, ch
     parts_of_run = {"model": model, "optimiser": optimiser, "schedule": schedule, "stopper": stopper}
     with run:
         history = _train(model, run, parts_of_run, images, labels, device, settings, seed, steps, batch_size)
-
-    load_into(model, run.best)
+        run.load_best_into(model)
     gallery = embed(model, images["train"], device)
     test = rank_k_accuracy(embed(model, images["test"], device), labels["test"].numpy(), gallery,
                            labels["train"].numpy())
@@ -85,7 +84,7 @@ def train_base_cnn(table: pd.DataFrame, crops_dir, settings: dict, seed: int, ch
 def _train(model: BaseCNN, run: Checkpointer, parts_of_run: dict, images: dict, labels: dict, device: Device,
            settings: dict, seed: int, steps: int, batch_size: int) -> list[dict]:
     """The epochs still to run (all, unless an unfinished training resumes); returns the
-    history. The best weights are in ``run.best``."""
+    history. The best weights are in ``run.best_weights``."""
     optimiser, schedule, stopper = parts_of_run["optimiser"], parts_of_run["schedule"], parts_of_run["stopper"]
     epochs = settings["max_epochs"]
     history, start_epoch = run.resume_into(parts_of_run)
@@ -120,7 +119,6 @@ def _train(model: BaseCNN, run: Checkpointer, parts_of_run: dict, images: dict, 
         log.info("epoch %d: loss %.3f, train acc %.3f, val rank-1 %.4f rank-5 %.4f (%.0f s)%s", epoch + 1,
                  history[-1]["loss"], history[-1]["train_accuracy"], val[1], val[5], history[-1]["seconds"],
                  " best" if improved else "")
-        run.save(parts_of_run, history, epoch, model.state_dict() if improved else None)
+        run.save(parts_of_run, history, epoch, improved)
 
-    run.finish(parts_of_run, history)
     return history

@@ -22,7 +22,7 @@ from tqdm import tqdm
 
 from occlusion_fr.models.data import load_images, load_masks, normalise
 from occlusion_fr.models.checkpoints import Checkpointer, data_digest, fingerprint
-from occlusion_fr.models.training import Device, EarlyStopping, choose_device, load_into, seed_everything
+from occlusion_fr.models.training import Device, EarlyStopping, choose_device, seed_everything
 
 log = logging.getLogger(__name__)
 CLEAN = "clean"
@@ -122,8 +122,7 @@ def train_segmenter(split_table: pd.DataFrame, sets_dir, crops_dir, occlusion_se
     parts_of_run = {"model": model, "optimiser": optimiser, "schedule": schedule, "stopper": stopper}
     with run:
         history = _train(model, run, parts_of_run, train, val_images, val_labels, device, settings, seed, steps)
-
-    load_into(model, run.best)
+        run.load_best_into(model)
     return {"history": history, "best_epoch": stopper.best_epoch + 1, "val_iou": stopper.best,
             "encoder": settings["encoder"], "device": str(device.device), "bf16": device.bf16, "model": model}
 
@@ -131,7 +130,7 @@ def train_segmenter(split_table: pd.DataFrame, sets_dir, crops_dir, occlusion_se
 def _train(model, run: Checkpointer, parts_of_run: dict, train: SegmentationData, val_images: torch.Tensor,
            val_labels: torch.Tensor, device: Device, settings: dict, seed: int, steps: int) -> list[dict]:
     """The epochs still to run (all, unless an unfinished training resumes); returns the
-    history. The best weights are in ``run.best``."""
+    history. The best weights are in ``run.best_weights``."""
     optimiser, schedule, stopper = parts_of_run["optimiser"], parts_of_run["schedule"], parts_of_run["stopper"]
     epochs, batch_size = settings["max_epochs"], settings["batch_size"]
     history, start_epoch = run.resume_into(parts_of_run)
@@ -164,9 +163,8 @@ def _train(model, run: Checkpointer, parts_of_run: dict, train: SegmentationData
                         "seconds": time.time() - started})
         log.info("epoch %d: loss %.3f, val IoU %.4f, pixel accuracy %.4f (%.0f s)%s", epoch + 1, total / steps,
                  scores["iou"], scores["pixel_accuracy"], history[-1]["seconds"], " best" if improved else "")
-        run.save(parts_of_run, history, epoch, model.state_dict() if improved else None)
+        run.save(parts_of_run, history, epoch, improved)
 
-    run.finish(parts_of_run, history)
     return history
 
 

@@ -76,13 +76,20 @@ def save_checkpoint(path, state: dict) -> None:
 
 def load_weights(path, map_location="cpu") -> dict:
     """Load a state dict (or checkpoint) with ``weights_only=True``; pickled objects are refused."""
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"{path}: no such weights file")
     try:
         return torch.load(path, map_location=map_location, weights_only=True)
     except Exception as error:  # torch raises UnpicklingError (and others) for non-weight content
-        # torch's own message suggests weights_only=False, which would run the file's code: not quoted.
-        raise ValueError(f"{path}: not a plain weights file ({type(error).__name__}): it is damaged, or it "
-                         "holds pickled Python objects, which are never loaded (they could run code). "
-                         "Recreate it with this pipeline.") from None
+        # torch's message advises weights_only=False, which would run the file's code: only its
+        # diagnosis is quoted.
+        lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+        diagnosis = next((line for line in lines if line.startswith("WeightsUnpickler error")),
+                         lines[0] if lines and "weights_only" not in lines[0] else "")
+        raise ValueError(f"{path}: not a plain weights file ({type(error).__name__}"
+                         f"{': ' + diagnosis if diagnosis else ''}). It is damaged, or it holds pickled Python "
+                         "objects, which are never loaded (they could run code); recreate it with this "
+                         "pipeline.") from None
 
 
 def load_into(module: torch.nn.Module, path, map_location="cpu") -> torch.nn.Module:
