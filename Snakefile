@@ -12,6 +12,7 @@ include: "rules/occlusions.smk"
 include: "rules/models.smk"
 include: "rules/masks.smk"
 include: "rules/evaluation.smk"
+include: "rules/verification.smk"
 
 
 rule all:

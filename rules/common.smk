@@ -4,6 +4,7 @@ from pathlib import Path
 from snakemake.utils import min_version
 
 from occlusion_fr.config import validate_config
+from occlusion_fr.datasets.sources import SOURCE_KEYS
 from occlusion_fr.occlusions.directory_source import folder_manifest
 from occlusion_fr.occlusions.sets import renderer_spec
 from occlusion_fr.regions import region_names
@@ -80,8 +81,9 @@ def occlusion_set_files(suffix):
 
 
 def faces_stage_outputs(dataset):
-    """Shared by every run seed: the raw images, the detections and the crops."""
-    return [results(dataset, "faces/faces.csv")]
+    """Shared by every run seed: the raw images, the detections and the crops, of the dataset
+    and of its pairs file."""
+    return [results(dataset, "faces/faces.csv"), results(dataset, "pairs/faces.csv")]
 
 
 # Stage outputs of one run seed, relative to its folder (see stage_outputs).
@@ -112,6 +114,7 @@ def mask_stage_outputs():
         *[f"masks/{layout}/{region}.npy" for layout in LAYOUTS for region in masking_layout_regions(layout)],
         *[f"figures/masks_{layout}.png" for layout in LAYOUTS],
         "table1.md",
+        "verification.md",
         "identification/fdm_effect.md",
         "identification/fdm_controls.md",
         "figures/saliency_clean.png",
@@ -213,3 +216,34 @@ def paper_table(wildcards):
     """The paper's Table 1 for this dataset, if any; a relative path is inside the repository."""
     path = config["datasets"][wildcards.dataset].get("paper_table1")
     return [str(Path(workflow.basedir) / path)] if path else []
+
+
+def pairs_file(wildcards):
+    """The dataset's pairs file (LFW pairs.txt format): generated with synthetic faces, else
+    ``datasets.<name>.pairs`` (relative to the repository unless absolute)."""
+    settings = config["datasets"][wildcards.dataset]
+    if settings["source"] == "synthetic":
+        return results(wildcards.dataset, "raw/pairs.txt")
+    return str(Path(workflow.basedir) / settings["pairs"])
+
+
+def source_settings(wildcards):
+    """The settings a dataset's source reads (archive and checksum, or the faces' seed)."""
+    dataset = config["datasets"][wildcards.dataset]
+    settings = {key: dataset[key] for key in SOURCE_KEYS[dataset["source"]]}
+    if dataset["source"] == "lfw_archive":
+        settings["download_to"] = results(wildcards.dataset, "downloads/lfw-deepfunneled.tgz")
+    return settings
+
+
+def verification_layout_inputs(wildcards):
+    """Each masking layout's mask files, as input masks_<layout>."""
+    return {f"masks_{layout}": [run_results(f"masks/{layout}/{region}.npy", wildcards.dataset, wildcards.seed)
+                                for region in masking_layout_regions(layout)] for layout in LAYOUTS}
+
+
+def verification_occlusions(wildcards):
+    """The test occlusions as their renderers read them; a folder of real MaskTheFace output
+    holds no image of the pairs, so it is left out."""
+    return {name: renderer_spec(config["occlusions"][name]) for name in config["occlusion_sets"]["test"]
+            if config["occlusions"][name].get("source") != "directory"}

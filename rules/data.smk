@@ -7,10 +7,12 @@ rule synthetic_dataset:
     output:
         images=directory("results/synthetic/raw/images"),
         index="results/synthetic/raw/index.csv",
+        pairs="results/synthetic/raw/pairs.txt",
     params:
         identities=config["datasets"]["synthetic"]["identities"],
         images_per_identity=config["datasets"]["synthetic"]["images_per_identity"],
         seed=config["datasets"]["synthetic"]["seed"],
+        pairs={key: config["datasets"]["synthetic"][key] for key in ("unseen_identities", "pair_folds", "pairs_per_fold")},
     log:
         "results/synthetic/logs/synthetic_dataset.log",
     benchmark:

@@ -132,6 +132,32 @@ def extract_people(archive, out_dir, min_images: int) -> pd.DataFrame:
     return index
 
 
+def extract_images(archive, names, out_dir) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Extract the images ``NAME/NAME_000N.jpg`` listed in ``names`` (e.g. those a pairs file
+    needs, of any person): (index of image and identity, names not in the archive with the
+    reason). Every member is checked first, as in :func:`extract_people`."""
+    wanted = set(names)
+    out_dir = Path(out_dir)
+    rows = []
+    with tarfile.open(archive, "r:*") as tar:
+        members = tar.getmembers()
+        for member in members:
+            check_member(member)
+        for member in tqdm(members, desc="extract", unit="member"):
+            match = _MEMBER.match(member.name)
+            rel = f"{match['identity']}/{PurePosixPath(member.name).name}" if match and member.isfile() else None
+            if rel not in wanted:
+                continue
+            with atomic_path(out_dir / rel) as tmp, tar.extractfile(member) as src, open(tmp, "wb") as dst:
+                shutil.copyfileobj(src, dst)
+            rows.append({"image": rel, "identity": match["identity"]})
+    index = pd.DataFrame(rows, columns=["image", "identity"]).drop_duplicates("image").sort_values("image",
+                                                                                                  ignore_index=True)
+    missing = sorted(wanted - set(index["image"]))
+    return index, pd.DataFrame({"file": missing, "reason": f"no file: not in the archive {archive}"},
+                               columns=["file", "reason"])
+
+
 def prepare_lfw(archive_path, url, sha256, download_to, out_dir, index_csv, min_images: int) -> pd.DataFrame:
     archive = fetch_archive(archive_path, url, sha256, download_to)
     index = extract_people(archive, out_dir, min_images)

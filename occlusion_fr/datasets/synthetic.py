@@ -14,6 +14,7 @@ outline (whose bounding box is the ground-truth face box).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +23,7 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from occlusion_fr.io import write_csv, write_image
+from occlusion_fr.io import write_csv, write_image, write_text
 from occlusion_fr.landmarks import BOX_COLUMNS, landmarks_to_columns
 
 IMAGE_SIZE = 250
@@ -264,6 +265,23 @@ def identity_name(index: int) -> str:
     return f"person_{index:03d}"
 
 
+_NAME = re.compile(r"^person_(?P<identity>\d{3,})/person_(?P=identity)_(?P<number>\d{4})\.jpg$")
+
+
+def render_image(seed: int, identity: int, number: int):
+    """Image ``number`` (from 1) of person ``identity``: (RGB image, landmarks, face box)."""
+    ident = sample_identity(np.random.default_rng([seed, identity]))
+    rng = np.random.default_rng([seed, identity, number])
+    return render_face(ident, sample_nuisance(rng), rng)
+
+
+def _write(out_dir: Path, rel: str, identity: str, rendered) -> dict:
+    image, landmarks, box = rendered
+    write_image(out_dir / rel, image)
+    return {"image": rel, "identity": identity, **dict(zip(BOX_COLUMNS, box.tolist())),
+            **landmarks_to_columns(landmarks)}
+
+
 def generate_dataset(out_dir, index_csv, identities: int, images_per_identity: int, seed: int) -> pd.DataFrame:
     """Write ``{out_dir}/{identity}/{identity}_{k:04d}.jpg`` and an index with ground truth.
 
@@ -274,14 +292,40 @@ def generate_dataset(out_dir, index_csv, identities: int, images_per_identity: i
     rows = []
     for i in tqdm(range(identities), desc="synthetic identities"):
         name = identity_name(i)
-        ident = sample_identity(np.random.default_rng([seed, i]))
         for k in range(1, images_per_identity + 1):
-            rng = np.random.default_rng([seed, i, k])
-            image, landmarks, box = render_face(ident, sample_nuisance(rng), rng)
-            rel = f"{name}/{name}_{k:04d}.jpg"
-            write_image(out_dir / rel, image)
-            rows.append({"image": rel, "identity": name, **dict(zip(BOX_COLUMNS, box.tolist())),
-                         **landmarks_to_columns(landmarks)})
+            rows.append(_write(out_dir, f"{name}/{name}_{k:04d}.jpg", name, render_image(seed, i, k)))
     index = pd.DataFrame(rows)
     write_csv(index_csv, index)
     return index
+
+
+def render_named(names, seed: int, out_dir) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Render the images named ``person_III/person_III_000K.jpg`` (any person, seen in training or
+    not): (index as ``generate_dataset``'s, names that are not of that form with the reason)."""
+    out_dir = Path(out_dir)
+    rows, skipped = [], []
+    for rel in names:
+        match = _NAME.match(rel)
+        if match is None or int(match["number"]) < 1:
+            skipped.append({"file": rel, "reason": "wrong name pattern: not person_III/person_III_000K.jpg"})
+            continue
+        rows.append(_write(out_dir, rel, f"person_{match['identity']}",
+                           render_image(seed, int(match["identity"]), int(match["number"]))))
+    return pd.DataFrame(rows), pd.DataFrame(skipped, columns=["file", "reason"])
+
+
+def write_pairs(path, identities: int, images_per_identity: int, folds: int, per_fold: int, seed: int) -> None:
+    """A pairs file in LFW's ``pairs.txt`` format over ``identities`` people (the first of them
+    are the recognition dataset's, the rest unseen), drawn from the dataset seed."""
+    rng = np.random.default_rng([seed, 0x9A125])
+    lines = [f"{folds} {per_fold}"]
+    for _fold in range(folds):
+        for _ in range(per_fold):
+            person = int(rng.integers(identities))
+            first, second = rng.choice(np.arange(1, images_per_identity + 1), size=2, replace=False)
+            lines.append(f"{identity_name(person)} {first} {second}")
+        for _ in range(per_fold):
+            one, other = rng.choice(identities, size=2, replace=False)
+            lines.append(f"{identity_name(int(one))} {int(rng.integers(1, images_per_identity + 1))} "
+                         f"{identity_name(int(other))} {int(rng.integers(1, images_per_identity + 1))}")
+    write_text(path, "\n".join(lines) + "\n")

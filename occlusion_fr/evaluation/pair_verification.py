@@ -1,0 +1,242 @@
+"""A run's pair verification (LFW ``pairs.txt`` protocol) under occlusion, with and without FDM.
+
+Conditions: ``clean`` (both crops as detected) and, per test occlusion, the second image of
+every pair occluded by that occlusion's renderer (the same renderer and per-image seed as the
+occlusion sets). Strategies: ``none`` (plain embeddings) and each masking layout, where the
+second image's predicted occlusion chooses the regions and both images are masked by their
+FDM, as a probe and its gallery are in identification.
+
+Only pairs of people the run never saw (in none of its splits) are scored; pairs whose images
+have no crop (not found, unreadable, no face) or that a renderer cannot occlude are dropped,
+and every drop is counted per fold.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from occlusion_fr.evaluation.verification import identity_disjoint, tar_at_far, verification_summary
+from occlusion_fr.inference import FaceModels, MaskingLayout
+from occlusion_fr.io import atomic_path, read_json, save_figure, write_csv, write_json, write_text
+from occlusion_fr.markdown import markdown_table
+from occlusion_fr.models.data import load_images
+from occlusion_fr.occlusions.geometry import UnusableFace
+from occlusion_fr.occlusions.sets import Renderer
+from occlusion_fr.unusable import require_usable
+
+log = logging.getLogger(__name__)
+CLEAN, NO_FDM = "clean", "none"
+
+
+def usable_pairs(pairs: pd.DataFrame, faces: pd.DataFrame, seen_identities) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(pairs to score, per fold: pairs, dropped for a seen identity, dropped for an image
+    without a crop, kept)."""
+    disjoint, counts = identity_disjoint(pairs, seen_identities)
+    cropped = set(faces["image"])
+    has_crops = disjoint["image1"].isin(cropped) & disjoint["image2"].isin(cropped)
+    no_crop = (~has_crops).groupby(disjoint["fold"]).sum()
+    counts = counts.rename(columns={"dropped": "seen_identity"})
+    counts["no_crop"] = counts["fold"].map(no_crop).fillna(0).astype(int)
+    counts["kept"] = counts["kept"] - counts["no_crop"]
+    counts.insert(1, "pairs", counts["kept"] + counts["seen_identity"] + counts["no_crop"])
+    return disjoint[has_crops].reset_index(drop=True), counts
+
+
+def occlude(rows: pd.DataFrame, crops: torch.Tensor, renderer: Renderer) -> tuple[torch.Tensor, np.ndarray]:
+    """(occluded crops of the rows the renderer could use, which rows those are)."""
+    occluded, usable = [], np.zeros(len(rows), dtype=bool)
+    for position, row in enumerate(rows.itertuples(index=False)):
+        try:
+            image, _, _ = renderer(row, np.ascontiguousarray(crops[position].permute(1, 2, 0).numpy()))
+        except UnusableFace as reason:
+            log.debug("%s: %s not occluded: %s", renderer.name, row.image, reason)
+            continue
+        occluded.append(torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1))
+        usable[position] = True
+    stacked = torch.stack(occluded) if occluded else torch.zeros(0, *crops.shape[1:], dtype=torch.uint8)
+    return stacked, usable
+
+
+def pair_scores(models: FaceModels, maps1: torch.Tensor, maps2: torch.Tensor, occlusion2: np.ndarray,
+                layout: MaskingLayout | None, overlap_threshold: float) -> tuple[np.ndarray, list]:
+    """Cosine score of each pair (row i of maps1 with row i of maps2), both masked by the FDM
+    that the second image's occlusion selects; and the selections."""
+    selections = layout.select(occlusion2, overlap_threshold) if layout else [()] * len(maps1)
+    first = models.embed(maps1, selections, layout)
+    second = models.embed(maps2, selections, layout)
+    return np.sum(first * second, axis=1), selections
+
+
+def verify_pairs(models: FaceModels, pairs: pd.DataFrame, faces: pd.DataFrame, crops_dir,
+                 occlusions: dict[str, dict], region_layouts: dict[str, dict], layouts: dict[str, MaskingLayout],
+                 overlap_threshold: float, seed: int, fars=(1e-2, 1e-3)) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Score ``pairs`` (already identity-disjoint, every image cropped) in every condition and
+    strategy. Returns (summary: one row per condition and strategy; scores: one row per pair,
+    condition and strategy)."""
+    faces = faces.set_index("image", drop=False)
+    images = pd.unique(pd.concat([pairs["image1"], pairs["image2"]]))
+    crops = load_images(crops_dir, faces.loc[images, "crop"], desc="pair crops")
+    row_of = {image: i for i, image in enumerate(images)}
+    first, second = pairs["image1"].map(row_of).to_numpy(), pairs["image2"].map(row_of).to_numpy()
+    maps = models.feature_maps(crops)
+    clean_occlusion = models.occlusion(crops)
+
+    seconds = pd.unique(pairs["image2"])
+    second_rows = faces.loc[seconds].reset_index(drop=True)
+    second_crops = crops[[row_of[image] for image in seconds]]
+    summaries, scores = [], []
+    for condition in [CLEAN, *occlusions]:
+        if condition == CLEAN:
+            kept = np.ones(len(pairs), dtype=bool)
+            maps2, occlusion2 = maps[second], clean_occlusion[second]
+        else:
+            renderer = Renderer(condition, occlusions[condition], region_layouts, seed, second_rows["image"])
+            occluded, usable = occlude(second_rows, second_crops, renderer)
+            position = {image: i for i, image in enumerate(seconds[usable])}
+            kept = pairs["image2"].isin(position).to_numpy()
+            index = pairs.loc[kept, "image2"].map(position).to_numpy()
+            occluded_maps, occluded_masks = models.feature_maps(occluded), models.occlusion(occluded)
+            maps2, occlusion2 = occluded_maps[index], occluded_masks[index]
+            if not usable.all():
+                log.warning("%s: %d of %d second images could not be occluded; %d pairs dropped", condition,
+                            (~usable).sum(), len(usable), (~kept).sum())
+        scored = pairs[kept]
+        same, folds = scored["same"].to_numpy(bool), scored["fold"].to_numpy()
+        for name, layout in [(NO_FDM, None), *layouts.items()]:
+            values, selections = pair_scores(models, maps[first[kept]], maps2, occlusion2, layout, overlap_threshold)
+            summary = verification_summary(values, same, folds, fars)
+            summaries.append(summary_row(condition, name, summary, selections))
+            scores.append(pd.DataFrame({"condition": condition, "strategy": name, "fold": folds,
+                                        "image1": scored["image1"].to_numpy(), "image2": scored["image2"].to_numpy(),
+                                        "same": same, "regions": ["+".join(s) for s in selections],
+                                        "score": values}))
+            log.info("%s / %s: accuracy %.4f ± %.4f over %d pairs, TAR %s", condition, name, summary["accuracy"],
+                     summary["accuracy_std"], summary["pairs"],
+                     ", ".join(f"{t['tar']:.4f} at FAR {t['far_target']:g}" for t in summary["tar_at_far"]))
+    return pd.DataFrame(summaries), pd.concat(scores, ignore_index=True)
+
+
+def summary_row(condition: str, strategy: str, summary: dict, selections) -> dict:
+    row = {"condition": condition, "strategy": strategy, "pairs": summary["pairs"], "accuracy": summary["accuracy"],
+           "accuracy_std": summary["accuracy_std"], "accuracy_standard_error": summary["accuracy_standard_error"],
+           "mean_regions": float(np.mean([len(s) for s in selections])) if selections else 0.0}
+    for point in summary["tar_at_far"]:
+        row[f"tar_at_far_{point['far_target']:g}"] = point["tar"]
+        row[f"threshold_at_far_{point['far_target']:g}"] = point["threshold"]
+    return row
+
+
+def open_set_thresholds(scores: pd.DataFrame, far: float) -> dict[str, float]:
+    """Per strategy, the score threshold at ``far`` over every condition's impostor pairs: what
+    ``identify`` and ``verify`` apply to a photo whose occlusion is unknown beforehand."""
+    return {strategy: tar_at_far(group["score"].to_numpy(), group["same"].to_numpy(bool), far)["threshold"]
+            for strategy, group in scores.groupby("strategy", sort=False)}
+
+
+def verification_markdown(summary: pd.DataFrame, counts: pd.DataFrame, dataset: str, far: float) -> str:
+    """Accuracy (mean ± std over the folds) and TAR at ``far`` per condition (rows) and
+    strategy (columns), and the pairs kept per fold."""
+    strategies = list(dict.fromkeys(summary["strategy"]))
+    conditions = list(dict.fromkeys(summary["condition"]))
+    cells = summary.set_index(["condition", "strategy"])
+    header = ["condition", *["no FDM" if s == NO_FDM else s for s in strategies]]
+
+    def grid(text):
+        return [[c, *[text(cells.loc[(c, s)]) for s in strategies]] for c in conditions]
+
+    lines = [f"# Pair verification ({dataset}, identity-disjoint from the run)", "",
+             "10-fold protocol of LFW's pairs.txt: each fold's threshold is the most accurate on the other nine. "
+             "Conditions: both images clean, or the second image of every pair occluded. With a layout, the "
+             "second image's predicted occlusion chooses the regions and both images are masked by their FDM.", "",
+             "## Accuracy (%, mean ± std over folds)", "",
+             markdown_table(header, grid(lambda r: f"{100 * r.accuracy:.2f} ± {100 * r.accuracy_std:.2f}")), "",
+             f"## TAR (%) at FAR {far:g} (ROC over all folds)", "",
+             markdown_table(header, grid(lambda r: f"{100 * r[f'tar_at_far_{far:g}']:.2f}")), "",
+             "## Pairs per fold", "",
+             markdown_table(list(counts.columns), counts.astype(str).to_numpy().tolist()), ""]
+    return "\n".join(lines)
+
+
+
+def run_verification(pairs: pd.DataFrame, faces: pd.DataFrame, crops_dir, split: pd.DataFrame, base_cnn, segmenter,
+                     region_paths, mask_paths: dict[str, list], occlusions: dict[str, dict], overlap_threshold: float,
+                     fars, seed: int, precision: str, dataset: str, outputs: dict) -> pd.DataFrame:
+    """The verification job: score the usable pairs and write ``outputs`` (table, metrics,
+    report, roc, scores)."""
+    seen = split["identity"].unique()
+    kept, counts = usable_pairs(pairs, faces, seen)
+    log.info("%d of %d pairs scored: %d with a person the run trained on, %d with an image without a crop",
+             len(kept), len(pairs), counts["seen_identity"].sum(), counts["no_crop"].sum())
+    require_usable(len(kept), pd.DataFrame({"file": ["pairs"], "reason": [
+        f"no pair left: {counts['seen_identity'].sum()} with a person of the run's split, "
+        f"{counts['no_crop'].sum()} with an image without a crop"]}),
+        "pair verification", "pairs of people outside the run's split whose images were both cropped")
+    models = FaceModels.load(*base_cnn, *segmenter, precision=precision)
+    region_layouts = {}
+    for path in region_paths:
+        layout = read_json(path)
+        region_layouts[layout["layout"]] = layout
+    layouts = {name: MaskingLayout(name, region_layouts[name],
+                                   {Path(p).stem: np.load(p, allow_pickle=False) for p in paths})
+               for name, paths in mask_paths.items()}
+    summary, scores = verify_pairs(models, kept, faces, crops_dir, occlusions, region_layouts, layouts,
+                                   overlap_threshold, seed, fars)
+    far = min(fars)
+    metrics = {"pairs": counts.sum(numeric_only=True).drop("fold").astype(int).to_dict(),
+               "pairs_per_fold": counts.to_dict(orient="records"),
+               "open_set_far": far, "open_set_thresholds": open_set_thresholds(scores, far),
+               "conditions": {c: {s: metric_values(row) for s, row in group.set_index("strategy").iterrows()}
+                              for c, group in summary.groupby("condition", sort=False)}}
+    write_csv(outputs["table"], summary)
+    write_json(outputs["metrics"], metrics)
+    write_text(outputs["report"], verification_markdown(summary, counts, dataset, far))
+    save_figure(outputs["roc"], roc_figure(scores, f"Pair verification ROC ({dataset})"))
+    with atomic_path(outputs["scores"]) as tmp:
+        scores.to_csv(tmp, index=False, float_format="%.5f", compression="gzip")
+    return summary
+
+
+def metric_values(row: pd.Series) -> dict:
+    return {key: int(value) if key == "pairs" else round(float(value), 4)
+            for key, value in row.items() if key != "condition"}
+
+
+def roc_figure(scores: pd.DataFrame, title: str):
+    """TAR against FAR (log) per condition, one curve per strategy."""
+    import matplotlib.pyplot as plt
+
+    conditions = list(dict.fromkeys(scores["condition"]))
+    columns = min(3, len(conditions))
+    rows = -(-len(conditions) // columns)
+    figure, axes = plt.subplots(rows, columns, figsize=(4 * columns, 3.4 * rows), squeeze=False)
+    for ax, condition in zip(axes.ravel(), conditions):
+        for strategy, group in scores[scores["condition"] == condition].groupby("strategy", sort=False):
+            far, tar = roc_curve(group["score"].to_numpy(), group["same"].to_numpy(bool))
+            ax.plot(far, tar, label="no FDM" if strategy == NO_FDM else strategy)
+        ax.set_xscale("log")
+        ax.set_xlim(1e-3, 1)
+        ax.set_ylim(0, 1.01)
+        ax.set_title(condition)
+        ax.set_xlabel("FAR")
+        ax.set_ylabel("TAR")
+        ax.grid(alpha=0.3)
+    for ax in axes.ravel()[len(conditions):]:
+        ax.axis("off")
+    axes[0, 0].legend(fontsize=8)
+    figure.suptitle(title)
+    figure.tight_layout()
+    return figure
+
+
+def roc_curve(scores: np.ndarray, same: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(FAR, TAR) accepting score > t for t at each distinct score, highest first."""
+    order = np.argsort(-scores, kind="stable")
+    accepted_same = np.cumsum(same[order])
+    accepted_different = np.cumsum(~same[order])
+    last = np.r_[np.diff(scores[order]) != 0, True]  # one point per distinct score
+    return (accepted_different[last] / max(1, (~same).sum()), accepted_same[last] / max(1, same.sum()))

@@ -1,0 +1,75 @@
+# Pair verification (LFW pairs.txt protocol): the faces a pairs file needs, then per run seed
+# the 10-fold accuracy and TAR at FAR, clean and occluded, without and with each layout's FDM.
+
+
+rule pair_faces:
+    conda:
+        "../envs/data.yaml"
+    input:
+        pairs=pairs_file,
+        archive=lfw_archive_input,
+    output:
+        images=directory(results("{dataset}", "pairs/raw")),
+        crops=directory(results("{dataset}", "pairs/crops")),
+        pairs=results("{dataset}", "pairs/pairs.csv"),
+        faces=results("{dataset}", "pairs/faces.csv"),
+        failures=results("{dataset}", "pairs/failures.csv"),
+    params:
+        source=lambda wc: config["datasets"][wc.dataset]["source"],
+        settings=source_settings,
+        detector=lambda wc: config["datasets"][wc.dataset]["detector"],
+        margin=config["detection"]["margin"],
+        batch_size=config["detection"]["batch_size"],
+        min_face_size=config["detection"]["min_face_size"],
+        thresholds=config["detection"]["thresholds"],
+    threads: 4
+    log:
+        results("{dataset}", "logs/pair_faces.log"),
+    benchmark:
+        results("{dataset}", "benchmarks/pair_faces.tsv")
+    script:
+        "../workflow_scripts/pair_faces.py"
+
+
+rule verification:
+    conda:
+        "../envs/models.yaml"
+    input:
+        unpack(verification_layout_inputs),
+        pairs=results("{dataset}", "pairs/pairs.csv"),
+        faces=results("{dataset}", "pairs/faces.csv"),
+        crops=results("{dataset}", "pairs/crops"),
+        split=run_results("split.csv"),
+        weights=run_results("models/base_cnn/weights.pt"),
+        metrics=run_results("models/base_cnn/metrics.json"),
+        segmenter=run_results("models/segmenter/weights.pt"),
+        regions=[run_results(f"regions/{layout}.json") for layout in REGION_LAYOUTS],
+    output:
+        table=run_results("verification.csv"),
+        metrics=run_results("verification.json"),  # DVC metrics
+        report=report(
+            run_results("verification.md"),
+            caption="../report/verification.rst",
+            category="Verification",
+        ),
+        roc=report(
+            run_results("figures/verification_roc.png"),
+            caption="../report/verification_roc.rst",
+            category="Verification",
+        ),
+        scores=run_results("verification/scores.csv.gz"),
+    params:
+        occlusions=verification_occlusions,
+        layouts=LAYOUTS,
+        overlap_threshold=config["feature_discarding"]["overlap_threshold"],
+        fars=config["verification"]["fars"],
+        encoder=config["segmenter"]["encoder"],
+        precision=config["base_cnn"]["precision"],
+        seed=lambda wc: int(wc.seed),
+    threads: 4
+    log:
+        run_results("logs/verification.log"),
+    benchmark:
+        run_results("benchmarks/verification.tsv")
+    script:
+        "../workflow_scripts/verification.py"
