@@ -12,7 +12,7 @@ CORES ?= all
 SEEDS ?=
 SEEDS_CONFIG := $(if $(SEEDS),'seeds=[$(SEEDS)]')
 
-.PHONY: run pull test dry-run report bench readme aggregate clean-venv
+.PHONY: run pull test dry-run report bench readme aggregate bundle clean-venv
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,11 @@ run: $(STAMP) $(if $(filter lfw,$(DATASET)),data/lfw/lfw-deepfunneled.tgz)
 	start=$$(date +%s) && $(BIN)/snakemake --cores $(CORES) --config dataset=$(DATASET) $(SEEDS_CONFIG) && \
 	$(BIN)/python scripts/record_run.py --dataset $(DATASET) --cores $(CORES) --seconds $$(( $$(date +%s) - start )) \
 	  --seeds "$(or $(SEEDS),$$($(BIN)/python -c 'import yaml; print(*yaml.safe_load(open("config.yaml"))["seeds"], sep=",")'))"
+
+# A run seed's bundle for `occlusion-fr identify|verify|enroll` (runs what it needs first):
+# results/$(DATASET)/seed$(SEED)/bundle.
+bundle: $(STAMP)
+	$(BIN)/snakemake --cores $(CORES) --config dataset=$(DATASET) 'seeds=[$(SEED)]' -- results/$(DATASET)/seed$(SEED)/bundle
 
 # The LFW archive (versioned by DVC): from the remote, else LFW_ARCHIVE; if neither has it the
 # pipeline downloads datasets.lfw.url. Its sha256 is checked by the pipeline in every case.

@@ -89,3 +89,29 @@ def read_bundle(bundle_dir) -> dict:
         if path.stat().st_size != listed["bytes"] or sha256_file(path) != listed["sha256"]:
             raise BundleError(f"{path}: content differs from its sha256 in {MANIFEST} (modified or truncated)")
     return manifest
+
+
+def run_bundle(out_dir, base_cnn: tuple, segmenter_weights, train_maps, split_csv, layouts: dict[str, tuple],
+               verification_json, settings: dict) -> dict:
+    """Pack a run: ``base_cnn`` = (weights, metrics), ``layouts`` = {name: (regions json, mask
+    files)}; the gallery is the training split's clean feature maps with their identities."""
+    import numpy as np
+    import pandas as pd
+
+    from occlusion_fr.io import read_json
+
+    identity_of = dict(pd.read_csv(split_csv)[["image", "identity"]].itertuples(index=False))
+    verification = read_json(verification_json)
+    with tempfile.TemporaryDirectory() as scratch:
+        gallery = Path(scratch) / "gallery.npz"
+        with np.load(train_maps, allow_pickle=False) as data:
+            names = data["names"]
+            np.savez(gallery, names=names, identities=np.array([identity_of[n] for n in names]), maps=data["maps"])
+        files = {"base_cnn.pt": base_cnn[0], "base_cnn.json": base_cnn[1], "segmenter.pt": segmenter_weights,
+                 "gallery.npz": gallery}
+        for name, (regions, masks) in layouts.items():
+            files[f"layouts/{name}/regions.json"] = regions
+            files.update({f"layouts/{name}/masks/{Path(m).name}": m for m in masks})
+        return write_bundle(out_dir, files, {**settings, "layouts": list(layouts),
+                                             "open_set_far": verification["open_set_far"],
+                                             "open_set_thresholds": verification["open_set_thresholds"]})

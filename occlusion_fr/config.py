@@ -80,6 +80,9 @@ def check_references(config: dict) -> None:
                                     f"{spec['layout']}")
     if config["saliency"]["layout"] not in config["layouts"]:
         problems.append(f"config key saliency.layout: no masking layout named {config['saliency']['layout']!r}")
+    if config["bundle"]["default_layout"] not in ("none", *config["layouts"]):
+        problems.append(f"config key bundle.default_layout: no masking layout named "
+                        f"{config['bundle']['default_layout']!r} (nor none)")
     for i, name in enumerate(config["saliency"]["occlusions"]):
         if name not in config["occlusion_sets"]["test"]:
             problems.append(f"config key saliency.occlusions.{i}: {name!r} is not in occlusion_sets.test")

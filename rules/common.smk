@@ -3,8 +3,10 @@ from pathlib import Path
 
 from snakemake.utils import min_version
 
+from occlusion_fr import CROP_HEIGHT, CROP_WIDTH
 from occlusion_fr.config import validate_config
 from occlusion_fr.datasets.sources import SOURCE_KEYS
+from occlusion_fr.models.checkpoints import fingerprint
 from occlusion_fr.occlusions.directory_source import folder_manifest
 from occlusion_fr.occlusions.sets import renderer_spec
 from occlusion_fr.regions import region_names
@@ -115,6 +117,7 @@ def mask_stage_outputs():
         *[f"figures/masks_{layout}.png" for layout in LAYOUTS],
         "table1.md",
         "verification.md",
+        "bundle",
         "identification/fdm_effect.md",
         "identification/fdm_controls.md",
         "figures/saliency_clean.png",
@@ -240,6 +243,25 @@ def verification_layout_inputs(wildcards):
     """Each masking layout's mask files, as input masks_<layout>."""
     return {f"masks_{layout}": [run_results(f"masks/{layout}/{region}.npy", wildcards.dataset, wildcards.seed)
                                 for region in masking_layout_regions(layout)] for layout in LAYOUTS}
+
+
+def bundle_layout_inputs(wildcards):
+    """Each masking layout's regions (regions_<layout>) and mask files (masks_<layout>)."""
+    return {**verification_layout_inputs(wildcards),
+            **{f"regions_{layout}": run_results(f"regions/{layout}.json", wildcards.dataset, wildcards.seed)
+               for layout in LAYOUTS}}
+
+
+def bundle_settings(wildcards):
+    """What a bundle's user needs besides the files: how photos are detected and cropped, how
+    regions are chosen, and where it came from (the config's fingerprint)."""
+    return {"dataset": wildcards.dataset, "seed": int(wildcards.seed),
+            "config_fingerprint": fingerprint({k: v for k, v in config.items() if k != "seeds"}),
+            "crop": {"height": CROP_HEIGHT, "width": CROP_WIDTH},
+            "detection": {key: config["detection"][key] for key in ("margin", "min_face_size", "thresholds")},
+            "segmenter": {"encoder": config["segmenter"]["encoder"]},
+            "overlap_threshold": config["feature_discarding"]["overlap_threshold"],
+            "default_layout": config["bundle"]["default_layout"]}
 
 
 def verification_occlusions(wildcards):

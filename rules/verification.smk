@@ -73,3 +73,28 @@ rule verification:
         run_results("benchmarks/verification.tsv")
     script:
         "../workflow_scripts/verification.py"
+
+
+rule bundle:
+    # A run packed for `occlusion-fr identify|verify|enroll` and occlusion_fr.api.Recognizer.
+    conda:
+        "../envs/models.yaml"
+    input:
+        unpack(bundle_layout_inputs),
+        weights=run_results("models/base_cnn/weights.pt"),
+        metrics=run_results("models/base_cnn/metrics.json"),
+        segmenter=run_results("models/segmenter/weights.pt"),
+        gallery=run_results("features/train/clean.npz"),
+        split=run_results("split.csv"),
+        verification=run_results("verification.json"),
+    output:
+        bundle=directory(run_results("bundle")),
+    params:
+        layouts=LAYOUTS,
+        settings=bundle_settings,
+    log:
+        run_results("logs/bundle.log"),
+    benchmark:
+        run_results("benchmarks/bundle.tsv")
+    script:
+        "../workflow_scripts/bundle.py"

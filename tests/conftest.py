@@ -44,6 +44,17 @@ def workdir(tmp_path):
     return tmp_path
 
 
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory):
+    """The whole workflow run once on TINY (seed 0) in a working directory shared by the tests
+    that read its outputs (the end-to-end workflow test, the bundle and the commands)."""
+    workdir = tmp_path_factory.mktemp("tiny_run")
+    config = yaml.safe_load((REPO / "config.yaml").read_text())
+    write_config(workdir / "config.yaml", {**config, "dataset": "synthetic", "seeds": [0]})
+    snakemake(workdir, "--cores", "2", "--configfile", str(write_config(workdir / "tiny.yaml", TINY)))
+    return workdir
+
+
 def write_config(path: Path, overrides: dict) -> Path:
     path.write_text(yaml.safe_dump(overrides))
     return path

@@ -5,7 +5,7 @@ import tarfile
 import pytest
 import yaml
 
-from occlusion_fr.datasets.lfw import (ChecksumError, UnsafeArchiveError, extract_people, fetch_archive,
+from occlusion_fr.datasets.lfw import (ChecksumError, UnsafeArchiveError, extract_images, extract_people, fetch_archive,
                                        select_people, sha256_of)
 
 from occlusion_fr.unusable import NoUsableImagesError
@@ -112,3 +112,19 @@ def test_people_below_min_images_are_counted_when_nobody_is_left(tmp_path):
     archive = make_tar(tmp_path / "few.tgz", [({"name": f"lfw/Bo_Xu/Bo_Xu_000{i}.jpg"}, b"b") for i in (1, 2)])
     with pytest.raises(NoUsableImagesError, match=r"2 skipped: too few images 2"):
         extract_people(archive, tmp_path / "out", min_images=10)
+
+
+def test_extract_images_takes_any_named_person_and_lists_the_missing(tmp_path):
+    members = [({"name": f"lfw-deepfunneled/Ann_Lee/Ann_Lee_{i:04d}.jpg"}, b"a%d" % i) for i in range(1, 4)]
+    members += [({"name": "lfw-deepfunneled/Bo_Xu/Bo_Xu_0001.jpg"}, b"b")]
+    archive = make_tar(tmp_path / "ok.tgz", members)
+    index, missing = extract_images(archive, ["Bo_Xu/Bo_Xu_0001.jpg", "Ann_Lee/Ann_Lee_0002.jpg",
+                                              "Cy_Po/Cy_Po_0001.jpg"], tmp_path / "out")
+    assert index.to_dict(orient="list") == {"image": ["Ann_Lee/Ann_Lee_0002.jpg", "Bo_Xu/Bo_Xu_0001.jpg"],
+                                            "identity": ["Ann_Lee", "Bo_Xu"]}
+    assert (tmp_path / "out" / "Bo_Xu" / "Bo_Xu_0001.jpg").read_bytes() == b"b"
+    assert not (tmp_path / "out" / "Ann_Lee" / "Ann_Lee_0001.jpg").exists()
+    assert missing["file"].tolist() == ["Cy_Po/Cy_Po_0001.jpg"] and "not in the archive" in missing["reason"][0]
+    with pytest.raises(UnsafeArchiveError, match="'..' component"):
+        extract_images(make_tar(tmp_path / "bad.tgz", [({"name": "x/../../Bo_Xu_0001.jpg"}, b"e")]),
+                       ["Bo_Xu/Bo_Xu_0001.jpg"], tmp_path / "out2")

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.slow
 # FDM controls per layout.
 MASK_STAGE_JOBS = {"feature_maps": 3 + 8, "occlusion_masks": 9, "mask_generator": 18, "mask_dictionary": 18,
                    "mask_figure": 3, "identification": 4, "table1": 1, "fdm_effect": 1, "saliency_figures": 1,
-                   "fdm_control": 3, "fdm_controls": 1}
+                   "fdm_control": 3, "fdm_controls": 1, "verification": 1, "bundle": 1}
 
 
 def planned_jobs(output: str) -> dict[str, int]:
@@ -40,12 +40,12 @@ RUN_JOBS = {"split": 1, "landmark_statistics": 1, "region_layout": 4, "coverage_
 
 def test_dry_run_of_the_whole_dag(workdir):
     assert planned_jobs(snakemake(workdir, "-n")) == {
-        "synthetic_dataset": 1, "detect_faces": 1, **RUN_JOBS, "across_seeds": 1, "all": 1}
+        "synthetic_dataset": 1, "detect_faces": 1, "pair_faces": 1, **RUN_JOBS, "across_seeds": 1, "all": 1}
 
 
 def test_each_seed_is_a_complete_run_sharing_the_detections(workdir):
     output = snakemake(workdir, "-n", "--config", "seeds=[0,1,2]")
-    assert planned_jobs(output) == {"synthetic_dataset": 1, "detect_faces": 1,
+    assert planned_jobs(output) == {"synthetic_dataset": 1, "detect_faces": 1, "pair_faces": 1,
                                     **{rule: 3 * n for rule, n in RUN_JOBS.items()}, "across_seeds": 1, "all": 1}
     assert sorted(planned_wildcards(output, "base_cnn")) == [f"dataset=synthetic, seed={s}" for s in (0, 1, 2)]
 
@@ -58,9 +58,9 @@ def test_dry_run_on_lfw(workdir):
     assert "results/lfw/seed0/regions/lm2.json" in output
 
 
-def test_data_stage_end_to_end_then_incremental(workdir):
-    config = write_config(workdir / "tiny.yaml", TINY)
-    snakemake(workdir, "--cores", "2", "--configfile", str(config))
+def test_data_stage_end_to_end_then_incremental(tiny_run):
+    workdir = tiny_run
+    config = workdir / "tiny.yaml"
     shared = workdir / "results" / "synthetic"
     out = shared / "seed0"
 
@@ -123,8 +123,26 @@ def test_data_stage_end_to_end_then_incremental(workdir):
         for path in masks:
             mask = np.load(path)
             assert mask.shape == (512, 8, 6) and mask.sum() == mask.size - round(percentile / 100 * mask.size)
-    for figure in ("masks_lm2", "saliency_clean", "saliency_fdm"):
+    for figure in ("masks_lm2", "saliency_clean", "saliency_fdm", "verification_roc"):
         assert (out / "figures" / f"{figure}.png").stat().st_size > 1000
+
+    # Pair verification: only pairs of the 20 people never trained on, counted per fold.
+    pairs = pd.read_csv(shared / "pairs" / "pairs.csv")
+    assert len(pairs) == 600 and pd.read_csv(shared / "pairs" / "failures.csv").empty
+    seen = set(split["identity"])
+    unseen = ~(pairs["identity1"].isin(seen) | pairs["identity2"].isin(seen))
+    verification = json.loads((out / "verification.json").read_text())
+    assert verification["pairs"] == {"pairs": 600, "kept": int(unseen.sum()), "seen_identity": int((~unseen).sum()),
+                                     "no_crop": 0}
+    assert [f["kept"] for f in verification["pairs_per_fold"]] == unseen.groupby(pairs["fold"]).sum().tolist()
+    summary = pd.read_csv(out / "verification.csv")
+    assert len(summary) == 9 * 4  # conditions (clean + 8 test occlusions) x strategies
+    assert summary["accuracy"].between(0, 1).all() and (summary["pairs"] <= unseen.sum()).all()
+    assert set(verification["open_set_thresholds"]) == {"none", "grid3x3", "lm1", "lm2"}
+    scores = pd.read_csv(out / "verification" / "scores.csv.gz")
+    assert not scores["image1"].str.split("/").str[0].isin(seen).any()
+    assert (scores.query("strategy == 'none'")["regions"].isna()).all()
+    assert "Pair verification" in (out / "verification.md").read_text()
 
     snakemake(workdir, "--report", "results/synthetic/report.html", "--configfile", str(config))
     assert "table1.md" in (shared / "report.html").read_text(errors="replace")
@@ -147,7 +165,7 @@ def test_data_stage_end_to_end_then_incremental(workdir):
     assert planned_jobs(output) == {"region_layout": 1, "region_blocks": 1, "coverage_report": 1,
                                     "mask_generator": 4, "mask_dictionary": 4, "mask_figure": 1,
                                     "identification": 1, "table1": 1, "fdm_effect": 1, "fdm_control": 1,
-                                    "fdm_controls": 1, "across_seeds": 1, "all": 1}
+                                    "fdm_controls": 1, "verification": 1, "bundle": 1, "across_seeds": 1, "all": 1}
     for rule in ("region_layout", "region_blocks"):
         assert planned_wildcards(output, rule) == ["dataset=synthetic, seed=0, layout=lm1"]
     for rule in ("mask_generator", "mask_dictionary", "mask_figure"):
@@ -167,7 +185,8 @@ def test_data_stage_end_to_end_then_incremental(workdir):
     assert planned_jobs(output) == {"region_layout": 1, "region_blocks": 1, "coverage_report": 1,
                                     "mask_generator": 5, "mask_dictionary": 5, "mask_figure": 1,
                                     "identification": 1, "table1": 1, "fdm_effect": 1, "saliency_figures": 1,
-                                    "fdm_control": 1, "fdm_controls": 1, "across_seeds": 1, "all": 1}
+                                    "fdm_control": 1, "fdm_controls": 1, "verification": 1, "bundle": 1,
+                                    "across_seeds": 1, "all": 1}
     assert planned_wildcards(output, "region_layout") == ["dataset=synthetic, seed=0, layout=lm2"]
 
     # ... while moving the Table 1 bands reruns the band occlusions, the segmenter and the
@@ -178,6 +197,7 @@ def test_data_stage_end_to_end_then_incremental(workdir):
     assert occlusions == {"forehead", "eyes", "nose", "mouth", "chin", "nose_mouth_chin"}
     jobs = planned_jobs(output)
     assert jobs["occlusion_set"] == 5 + 5 + 6 and jobs["segmenter"] == 1 and jobs["identification"] == 4
+    assert jobs["verification"] == 1 and "pair_faces" not in jobs
     assert not {"base_cnn", "region_blocks", "detect_faces", "mask_generator", "mask_dictionary"} & set(jobs)
 
     # A percentile belongs to the mask dictionary: the regions and the generators stay.
@@ -185,7 +205,7 @@ def test_data_stage_end_to_end_then_incremental(workdir):
     output = snakemake(workdir, "-n", "--configfile", str(write_config(workdir / "pct.yaml", percentile)))
     assert planned_jobs(output) == {"mask_dictionary": 5, "mask_figure": 1, "identification": 1, "table1": 1,
                                     "fdm_effect": 1, "saliency_figures": 1, "fdm_control": 1, "fdm_controls": 1,
-                                    "across_seeds": 1, "all": 1}
+                                    "verification": 1, "bundle": 1, "across_seeds": 1, "all": 1}
     assert Counter(dag[i].rule for i in downstream(dag, matching(dag, "mask_dictionary", masking_layout="lm2"))) == \
         planned_jobs(output)
 
@@ -195,5 +215,5 @@ def test_data_stage_end_to_end_then_incremental(workdir):
     assert planned_jobs(output) == {"region_layout": 1, "region_blocks": 1, "coverage_report": 1,
                                     "mask_generator": 4, "mask_dictionary": 4, "mask_figure": 1,
                                     "identification": 1, "table1": 1, "fdm_effect": 1, "fdm_control": 1,
-                                    "fdm_controls": 1, "across_seeds": 1, "all": 1}
+                                    "fdm_controls": 1, "verification": 1, "bundle": 1, "across_seeds": 1, "all": 1}
     assert all("masking_layout=grid2x2" in w for w in planned_wildcards(output, "mask_generator"))

@@ -1,0 +1,205 @@
+"""Recognise a user's own photos with a trained run's bundle.
+
+    from occlusion_fr.api import Recognizer
+    recognizer = Recognizer.from_bundle("results/lfw/seed0/bundle")
+    recognizer.identify("photo.jpg", layout="lm2")   # top-k identities, or "unknown"
+    recognizer.verify("a.jpg", "b.jpg")              # same person?
+    gallery, problems = recognizer.enroll("people/") # <identity>/<images> as a gallery
+
+A photo goes through the pipeline's own steps: MTCNN (the face nearest the centre), the
+128x96 crop, the occlusion segmenter, the layout's regions more than the overlap threshold
+covered, their feature discarding mask on the probe and on the gallery alike, and cosine
+similarity. A photo that cannot be used raises ``PhotoError`` naming the file and why.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import UnidentifiedImageError
+
+from occlusion_fr.bundle import read_bundle
+from occlusion_fr.crop import crop_box, crop_image
+from occlusion_fr.detect import Detection, MTCNNDetector, read_rgb
+from occlusion_fr.evaluation.features import load_feature_maps
+from occlusion_fr.inference import FaceModels, MaskingLayout, Selection
+from occlusion_fr.io import atomic_path
+from occlusion_fr.metrics import identity_scores
+
+NO_FDM = "none"
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
+UNKNOWN = "unknown"
+
+
+class PhotoError(ValueError):
+    """A photo that cannot be used: missing, not an image, unreadable, or no face found."""
+
+
+@dataclass
+class Face:
+    path: str
+    crop: np.ndarray  # (H, W, 3) uint8
+    detection: Detection
+
+
+@dataclass
+class Gallery:
+    """Feature maps of enrolled faces with their identities (and source image names)."""
+
+    images: np.ndarray
+    identities: np.ndarray
+    maps: torch.Tensor  # (N, C, h, w) bfloat16
+
+    def save(self, path) -> None:
+        with atomic_path(path) as tmp:
+            with open(tmp, "wb") as handle:
+                np.savez(handle, names=np.asarray(self.images, dtype=str),
+                         identities=np.asarray(self.identities, dtype=str),
+                         maps=self.maps.to(torch.bfloat16).contiguous().view(torch.int16).numpy())
+
+    @classmethod
+    def load(cls, path) -> Gallery:
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                identities = data["identities"]
+        except (OSError, ValueError, KeyError) as error:
+            raise ValueError(f"{path}: not a gallery written by `enroll` ({error})") from None
+        names, maps = load_feature_maps(path)
+        return cls(names, identities, maps)
+
+
+def image_files(folder) -> list[Path]:
+    """Every file under ``folder`` (sorted); non-images are reported by the caller, not hidden."""
+    return sorted(p for p in Path(folder).rglob("*") if p.is_file() and not p.name.startswith("."))
+
+
+class Recognizer:
+    def __init__(self, models: FaceModels, layouts: dict[str, MaskingLayout], gallery: Gallery, settings: dict):
+        self.models, self.layouts, self.gallery, self.settings = models, layouts, gallery, settings
+        self._detector = None
+        self._gallery_embeddings: dict[tuple, np.ndarray] = {}
+
+    @classmethod
+    def from_bundle(cls, bundle_dir, precision: str = "auto") -> Recognizer:
+        """Load a bundle after checking every file against its manifest."""
+        bundle_dir = Path(bundle_dir)
+        settings = read_bundle(bundle_dir)
+        models = FaceModels.load(bundle_dir / "base_cnn.pt", bundle_dir / "base_cnn.json",
+                                 settings["segmenter"]["encoder"], bundle_dir / "segmenter.pt", precision)
+        layouts = {}
+        for name in settings["layouts"]:
+            folder = bundle_dir / "layouts" / name
+            layouts[name] = MaskingLayout.load(folder / "regions.json", sorted((folder / "masks").glob("*.npy")))
+        return cls(models, layouts, Gallery.load(bundle_dir / "gallery.npz"), settings)
+
+    # -- photos -------------------------------------------------------------------------------
+
+    @property
+    def detector(self) -> MTCNNDetector:
+        if self._detector is None:
+            detection = self.settings["detection"]
+            self._detector = MTCNNDetector(detection["min_face_size"], detection["thresholds"])
+        return self._detector
+
+    def face(self, path) -> Face:
+        """Detect the face nearest the photo's centre and crop it as the pipeline does."""
+        path = Path(path)
+        if not path.is_file():
+            raise PhotoError(f"{path}: no such file")
+        if path.stat().st_size == 0:
+            raise PhotoError(f"{path}: empty file (0 bytes), not an image")
+        try:
+            image = read_rgb(path)
+        except UnidentifiedImageError:
+            raise PhotoError(f"{path}: not an image (no decoder recognises it)") from None
+        except (OSError, ValueError) as error:
+            raise PhotoError(f"{path}: unreadable image ({error})") from None
+        detection = self.detector([image])[0]
+        if detection is None:
+            raise PhotoError(f"{path}: no face found")
+        source = crop_box(detection.box, self.settings["detection"]["margin"])
+        return Face(str(path), crop_image(image, source), detection)
+
+    # -- embeddings -----------------------------------------------------------------------------
+
+    def _layout(self, layout: str | None) -> MaskingLayout | None:
+        layout = self.settings["default_layout"] if layout is None else layout
+        if layout == NO_FDM:
+            return None
+        if layout not in self.layouts:
+            raise ValueError(f"layout {layout!r} is not in the bundle (it has: {', '.join([NO_FDM, *self.layouts])})")
+        return self.layouts[layout]
+
+    def analyse(self, crops: list[np.ndarray], layout: MaskingLayout | None):
+        """(feature maps, predicted occlusion masks, selected regions) of crops."""
+        pixels = torch.from_numpy(np.stack(crops)).permute(0, 3, 1, 2).contiguous()
+        maps = self.models.feature_maps(pixels)
+        occlusion = self.models.occlusion(pixels)
+        selections = layout.select(occlusion, self.settings["overlap_threshold"]) if layout else [()] * len(crops)
+        return maps, occlusion, selections
+
+    def gallery_embeddings(self, gallery: Gallery, layout: MaskingLayout | None, selection: Selection) -> np.ndarray:
+        key = (id(gallery), layout.name if layout else NO_FDM, selection)
+        if key not in self._gallery_embeddings:
+            self._gallery_embeddings[key] = self.models.embed(gallery.maps, [selection] * len(gallery.maps), layout)
+        return self._gallery_embeddings[key]
+
+    def threshold(self, layout: MaskingLayout | None) -> float:
+        return float(self.settings["open_set_thresholds"][layout.name if layout else NO_FDM])
+
+    # -- the three uses ---------------------------------------------------------------------------
+
+    def identify(self, photo, layout: str | None = None, top_k: int = 5, gallery: Gallery | None = None,
+                 face: Face | None = None) -> dict:
+        """The ``top_k`` gallery identities by cosine score, both sides masked by the FDM of the
+        regions the photo's occlusion covers; ``identity`` is ``unknown`` below the open-set
+        threshold (at the verification's lowest FAR)."""
+        gallery = gallery or self.gallery
+        chosen = self._layout(layout)
+        face = face or self.face(photo)
+        maps, _, selections = self.analyse([face.crop], chosen)
+        probe = self.models.embed(maps, selections, chosen)
+        identities, scores = identity_scores(probe, self.gallery_embeddings(gallery, chosen, selections[0]),
+                                             gallery.identities)
+        order = np.argsort(-scores[0], kind="stable")[:top_k]
+        best, threshold = float(scores[0, order[0]]), self.threshold(chosen)
+        return {"file": str(photo), "identity": str(identities[order[0]]) if best >= threshold else UNKNOWN,
+                "score": best, "threshold": threshold, "layout": chosen.name if chosen else NO_FDM,
+                "discarded_regions": list(selections[0]),
+                "top": [{"identity": str(identities[i]), "score": float(scores[0, i])} for i in order]}
+
+    def verify(self, photo1, photo2, layout: str | None = None) -> dict:
+        """Same person? Both faces are masked by the FDM of the regions either one's occlusion
+        covers (the union), and their cosine score is compared with the open-set threshold."""
+        chosen = self._layout(layout)
+        faces = [self.face(photo1), self.face(photo2)]
+        maps, _, selections = self.analyse([f.crop for f in faces], chosen)
+        union = tuple(r for r in (chosen.layout["regions"] if chosen else []) if r in set(selections[0]) | set(selections[1]))
+        embeddings = self.models.embed(maps, [union, union], chosen)
+        score, threshold = float(embeddings[0] @ embeddings[1]), self.threshold(chosen)
+        return {"files": [str(photo1), str(photo2)], "same": score >= threshold, "score": score,
+                "threshold": threshold, "layout": chosen.name if chosen else NO_FDM, "discarded_regions": list(union)}
+
+    def enroll(self, folder) -> tuple[Gallery, list[dict]]:
+        """A gallery of ``folder/<identity>/<image>`` photos, and the files left out with why."""
+        names, identities, crops, problems = [], [], [], []
+        for path in image_files(folder):
+            relative = path.relative_to(folder)
+            if len(relative.parts) != 2:
+                problems.append({"file": str(path), "error": "not in an <identity>/ folder"})
+                continue
+            try:
+                crops.append(self.face(path).crop)
+            except PhotoError as error:
+                problems.append({"file": str(path), "error": str(error)})
+                continue
+            names.append(str(relative))
+            identities.append(relative.parts[0])
+        if not crops:
+            return Gallery(np.array([], dtype=str), np.array([], dtype=str),
+                           torch.zeros(0, *self.gallery.maps.shape[1:], dtype=torch.bfloat16)), problems
+        pixels = torch.from_numpy(np.stack(crops)).permute(0, 3, 1, 2).contiguous()
+        return Gallery(np.array(names), np.array(identities), self.models.feature_maps(pixels)), problems

@@ -1,0 +1,127 @@
+"""The `occlusion-fr` console script and the Python API on a tiny synthetic run's bundle,
+copied away from its run folder (as on another machine)."""
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from occlusion_fr.api import Recognizer
+from occlusion_fr.bundle import BundleError, read_bundle
+
+pytestmark = pytest.mark.slow
+COMMAND = Path(sys.executable).parent / "occlusion-fr"
+
+
+def run(*args) -> subprocess.CompletedProcess:
+    return subprocess.run([str(COMMAND), *map(str, args)], capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def bundle(tiny_run, tmp_path_factory):
+    copy = tmp_path_factory.mktemp("elsewhere") / "bundle"
+    shutil.copytree(tiny_run / "results" / "synthetic" / "seed0" / "bundle", copy)
+    return copy
+
+
+@pytest.fixture(scope="module")
+def people(tiny_run, tmp_path_factory):
+    """Three people the run never saw (their photos come from the pairs file's images), plus
+    junk of each kind beside them."""
+    folder = tmp_path_factory.mktemp("people")
+    raw = tiny_run / "results" / "synthetic" / "pairs" / "raw"
+    for person in sorted(p.name for p in raw.iterdir())[-3:]:
+        shutil.copytree(raw / person, folder / person)
+    junk = folder / "person_junk"
+    junk.mkdir()
+    (junk / "corrupt.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    (junk / "empty.png").write_bytes(b"")
+    (junk / "notes.txt").write_text("not a photo")
+    Image.fromarray(np.full((160, 160, 3), 127, np.uint8)).save(junk / "grey.png")
+    return folder
+
+
+def test_enroll_identify_and_verify_through_the_console_script(bundle, people, tmp_path):
+    gallery = tmp_path / "gallery.npz"
+    enrolled = run("enroll", bundle, people, "-o", gallery, "--json")
+    assert enrolled.returncode == 0, enrolled.stderr
+    summary = json.loads(enrolled.stdout)
+    reasons = {Path(p["file"]).name: p["error"] for p in summary["left_out"]}
+    assert "not an image" in reasons["corrupt.jpg"] and "empty file" in reasons["empty.png"]
+    assert "not an image" in reasons["notes.txt"] and "no face found" in reasons["grey.png"]
+    real = [p for p in people.rglob("*.jpg") if p.parent.name != "person_junk"]
+    faceless = [p["file"] for p in summary["left_out"] if Path(p["file"]).parent.name != "person_junk"]
+    assert all("no face found" in p["error"] for p in summary["left_out"] if p["file"] in faceless)
+    assert summary["images"] == len(real) - len(faceless) and len(summary["left_out"]) == 4 + len(faceless)
+    assert summary["images"] > 0 and summary["identities"] >= 1 and gallery.is_file()
+
+    identified = run("identify", bundle, people, "--gallery", gallery, "--top-k", "2", "--json")
+    assert identified.returncode == 0, identified.stderr
+    results = {Path(r["file"]).name: r for r in json.loads(identified.stdout)}
+    assert "not an image" in results["corrupt.jpg"]["error"] and "no face found" in results["grey.png"]["error"]
+    answered = [r for r in results.values() if "error" not in r]
+    assert len(answered) == summary["images"]  # every enrolled photo is found again, the rest explained
+    regions = set(json.loads((bundle / "layouts" / "lm2" / "regions.json").read_text())["regions"])
+    for result in answered:
+        scores = [c["score"] for c in result["top"]]
+        assert len(scores) <= 2 and scores == sorted(scores, reverse=True) and -1.001 <= scores[0] <= 1.001
+        assert result["identity"] in {"unknown", result["top"][0]["identity"]}
+        assert (result["identity"] == "unknown") == (result["score"] < result["threshold"])
+        assert set(result["discarded_regions"]) <= regions and result["layout"] == "lm2"
+
+    text = run("identify", bundle, people / "person_junk" / "corrupt.jpg")
+    assert text.returncode == 1 and "corrupt.jpg: error:" in text.stdout and "not an image" in text.stdout
+
+    photo = Path(answered[0]["file"])
+    same = run("verify", bundle, photo, photo, "--layout", "none", "--json")
+    assert same.returncode == 0 and json.loads(same.stdout)["score"] == pytest.approx(1, abs=1e-3)
+    face_less = run("verify", bundle, photo, people / "person_junk" / "grey.png")
+    assert face_less.returncode == 1 and "no face found" in face_less.stdout
+
+    explained = tmp_path / "explain.png"
+    default_gallery = run("identify", bundle, photo, "--explain", explained)
+    assert default_gallery.returncode == 0 and f"{photo}: " in default_gallery.stdout
+    assert explained.stat().st_size > 1000
+
+
+def test_the_api_answers_as_the_command(bundle, people):
+    recognizer = Recognizer.from_bundle(bundle)
+    photo = next(p for p in sorted(people.rglob("*.jpg")) if p.parent.name != "person_junk"
+                 and "error" not in json.loads(run("identify", bundle, p, "--json").stdout)[0])
+    command = json.loads(run("identify", bundle, photo, "--json", "--layout", "grid3x3").stdout)[0]
+    answer = recognizer.identify(photo, layout="grid3x3")
+    assert answer["top"][0]["identity"] == command["top"][0]["identity"]
+    assert answer["score"] == pytest.approx(command["score"], abs=1e-4)
+    with pytest.raises(ValueError, match="layout 'lm9' is not in the bundle"):
+        recognizer.identify(photo, layout="lm9")
+
+
+def test_a_bundle_matches_its_run_and_a_tampered_one_is_refused(tiny_run, bundle, tmp_path):
+    manifest = read_bundle(bundle)
+    run_dir = tiny_run / "results" / "synthetic" / "seed0"
+    assert manifest["open_set_thresholds"] == json.loads((run_dir / "verification.json").read_text())[
+        "open_set_thresholds"]
+    assert set(manifest["layouts"]) == {"grid3x3", "lm1", "lm2"} and manifest["default_layout"] == "lm2"
+    assert len([f for f in manifest["files"] if f.startswith("layouts/lm2/masks/")]) == 5
+    for region_file in (run_dir / "masks" / "lm2").glob("*.npy"):
+        assert np.array_equal(np.load(region_file), np.load(bundle / "layouts" / "lm2" / "masks" / region_file.name))
+
+    tampered = tmp_path / "tampered"
+    shutil.copytree(bundle, tampered)
+    mask = tampered / "layouts" / "lm2" / "masks" / "mouth.npy"
+    data = bytearray(mask.read_bytes())
+    data[-1] ^= 1
+    mask.write_bytes(bytes(data))
+    with pytest.raises(BundleError, match="mouth.npy: content differs"):
+        Recognizer.from_bundle(tampered)
+    refused = run("identify", tampered, "anything.jpg")
+    assert refused.returncode == 2 and "mouth.npy: content differs" in refused.stderr
+
+    (tampered / "segmenter.pt").unlink()
+    with pytest.raises(BundleError, match="segmenter.pt: missing"):
+        read_bundle(tampered)
