@@ -148,7 +148,9 @@ class Recognizer:
         return self._gallery_embeddings[key]
 
     def threshold(self, layout: MaskingLayout | None) -> float:
-        return float(self.settings["open_set_thresholds"][layout.name if layout else NO_FDM])
+        """The open-set score threshold; -1 (accept everything) for a run without a pairs file."""
+        thresholds = self.settings["open_set_thresholds"]
+        return float(thresholds[layout.name if layout else NO_FDM]) if thresholds else -1.0
 
     # -- the three uses ---------------------------------------------------------------------------
 

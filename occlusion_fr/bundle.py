@@ -101,7 +101,9 @@ def run_bundle(out_dir, base_cnn: tuple, segmenter_weights, train_maps, split_cs
     from occlusion_fr.io import read_json
 
     identity_of = dict(pd.read_csv(split_csv)[["image", "identity"]].itertuples(index=False))
-    verification = read_json(verification_json)
+    # Without a pairs file there is no open-set threshold: identify then never answers unknown.
+    verification = read_json(verification_json) if verification_json else {"open_set_far": None,
+                                                                            "open_set_thresholds": None}
     with tempfile.TemporaryDirectory() as scratch:
         gallery = Path(scratch) / "gallery.npz"
         with np.load(train_maps, allow_pickle=False) as data:

@@ -57,6 +57,9 @@ def validate_config(config: dict, schema_path) -> dict:
 def check_references(config: dict) -> None:
     """Names that refer to other config entries must exist (beyond what a schema can say)."""
     problems = []
+    if config["dataset"] not in config["datasets"]:
+        problems.append(f"config key dataset: {config['dataset']!r} is not a key of datasets "
+                        f"({', '.join(config['datasets'])})")
     for split, names in config["occlusion_sets"].items():
         for i, name in enumerate(names):
             if name not in config["occlusions"]:

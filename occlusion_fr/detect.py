@@ -92,13 +92,15 @@ def read_rgb(path) -> np.ndarray:
 
 
 def detect_and_crop(index: pd.DataFrame, image_dir, detector, out_dir, faces_csv, failures_csv,
-                    margin: float, batch_size: int = 32) -> tuple[pd.DataFrame, pd.DataFrame]:
+                    margin: float, batch_size: int = 32, min_images: int | None = None
+                    ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Detect, crop and write every indexed image; list every image that could not be used.
 
     Returns (faces, failures). ``faces`` has image, identity, the detection score, the face
     box and crop box in source pixels, and the five landmarks in crop pixels. ``failures``
     has image, identity and reason (unreadable file, no face). Crops are PNG (lossless) at
-    ``out_dir / image`` with the suffix changed.
+    ``out_dir / image`` with the suffix changed. With ``min_images``, people left with fewer
+    faces than that are moved to the failures (see ``usable_people``).
     """
     image_dir, out_dir = Path(image_dir), Path(out_dir)
     faces, failures = [], []
@@ -129,6 +131,8 @@ def detect_and_crop(index: pd.DataFrame, image_dir, detector, out_dir, faces_csv
             })
     faces_df = pd.DataFrame(faces)
     failures_df = pd.DataFrame(failures, columns=["image", "identity", "reason"])
+    if min_images is not None and len(faces_df):
+        faces_df, failures_df = usable_people(faces_df, failures_df, min_images)
     require_usable(len(faces_df), failures_df, f"face detection in {image_dir}",
                    "readable images (JPEG or PNG) each showing a face the detector finds")
     write_csv(faces_csv, faces_df)
@@ -136,3 +140,14 @@ def detect_and_crop(index: pd.DataFrame, image_dir, detector, out_dir, faces_csv
     log.info("%d of %d images cropped to %dx%d; %d failed (%s)", len(faces_df), len(index), CROP_HEIGHT,
              CROP_WIDTH, len(failures_df), reason_counts(failures_df["reason"]))
     return faces_df, failures_df
+
+
+def usable_people(faces: pd.DataFrame, failures: pd.DataFrame, min_images: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """After detection: people whose cropped faces still reach ``min_images``, and the faces of
+    the others added to the failures ("too few images")."""
+    counts = faces["identity"].value_counts()
+    short = faces["identity"].map(counts) < min_images
+    dropped = faces.loc[short, ["image", "identity"]].assign(reason=[
+        f"too few images: {identity} has {counts[identity]} with a face (min_images {min_images})"
+        for identity in faces.loc[short, "identity"]])
+    return faces[~short].reset_index(drop=True), pd.concat([failures, dropped], ignore_index=True)

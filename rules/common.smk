@@ -1,3 +1,4 @@
+import re
 from functools import cache
 from pathlib import Path
 
@@ -20,6 +21,8 @@ if isinstance(config.get("seeds"), list):
 validate_config(config, Path(workflow.basedir) / "schemas" / "config.schema.yaml")
 
 DATASET = config["dataset"]
+# Datasets by source: a user's image folder gets its own raw and detection rules.
+IMAGE_FOLDER_DATASETS = [name for name, d in config["datasets"].items() if d["source"] == "image_folder"]
 SEEDS = config["seeds"]  # one complete run per seed: results/{dataset}/seed{seed}/
 LAYOUTS = list(config["layouts"])  # masking layouts: blocks (and later mask dictionaries)
 REGION_LAYOUTS = {**config["layouts"], **config["occlusion_layouts"]}  # all written to regions/
@@ -42,6 +45,11 @@ wildcard_constraints:
     strategy="|".join(STRATEGIES),
     region="[A-Za-z0-9_]+",
     seed="[0-9]+",
+
+
+def dataset_pattern(names):
+    """A wildcard constraint matching exactly these dataset names (none: matches nothing)."""
+    return "|".join(map(re.escape, names)) or "(?!)"
 
 
 def results(dataset, path):
@@ -85,7 +93,7 @@ def occlusion_set_files(suffix):
 def faces_stage_outputs(dataset):
     """Shared by every run seed: the raw images, the detections and the crops, of the dataset
     and of its pairs file."""
-    return [results(dataset, "faces/faces.csv"), results(dataset, "pairs/faces.csv")]
+    return [results(dataset, "faces/faces.csv"), *([results(dataset, "pairs/faces.csv")] if has_pairs(dataset) else [])]
 
 
 # Stage outputs of one run seed, relative to its folder (see stage_outputs).
@@ -111,12 +119,12 @@ def model_stage_outputs():
     ]
 
 
-def mask_stage_outputs():
+def mask_stage_outputs(dataset):
     return [
         *[f"masks/{layout}/{region}.npy" for layout in LAYOUTS for region in masking_layout_regions(layout)],
         *[f"figures/masks_{layout}.png" for layout in LAYOUTS],
         "table1.md",
-        "verification.md",
+        *(["verification.md"] if has_pairs(dataset) else []),
         "bundle",
         "identification/fdm_effect.md",
         "identification/fdm_controls.md",
@@ -144,10 +152,16 @@ def across_seeds_outputs(dataset):
 def stage_outputs(stage, dataset, seeds):
     """A stage's outputs (paths in a run seed's folder) for every seed: the targets of `all` and
     of the DVC stages."""
-    return [run_results(path, dataset, seed) for seed in seeds for path in stage()]
+    paths = stage(dataset) if stage is mask_stage_outputs else stage()
+    return [run_results(path, dataset, seed) for seed in seeds for path in paths]
 
 
 # Input functions of the rules (kept here, as Snakemake's linter asks).
+
+
+def source_archive(wildcards):
+    """The LFW archive for a dataset read from it (see lfw_archive_input); nothing otherwise."""
+    return lfw_archive_input(wildcards) if config["datasets"][wildcards.dataset]["source"] == "lfw_archive" else []
 
 
 def lfw_archive_input(wildcards):
@@ -221,6 +235,11 @@ def paper_table(wildcards):
     return [str(Path(workflow.basedir) / path)] if path else []
 
 
+def has_pairs(dataset):
+    settings = config["datasets"][dataset]
+    return settings["source"] == "synthetic" or bool(settings.get("pairs"))
+
+
 def pairs_file(wildcards):
     """The dataset's pairs file (LFW pairs.txt format): generated with synthetic faces, else
     ``datasets.<name>.pairs`` (relative to the repository unless absolute)."""
@@ -230,10 +249,25 @@ def pairs_file(wildcards):
     return str(Path(workflow.basedir) / settings["pairs"])
 
 
+def verification_metrics(wildcards):
+    """The verification's metrics (open-set thresholds) when the dataset has a pairs file."""
+    return [run_results("verification.json", wildcards.dataset, wildcards.seed)] if has_pairs(wildcards.dataset) else []
+
+
+def image_folder_settings(wildcards):
+    """A user's image folder: where, how listed, and its files' content hashes (so adding,
+    removing or replacing a photo reruns the dataset and everything after it)."""
+    settings = config["datasets"][wildcards.dataset]
+    return {"root": settings["root"], "manifest": settings["manifest"], "min_images": settings["min_images"],
+            "files": _folder_manifest(settings["root"])}
+
+
 def source_settings(wildcards):
     """The settings a dataset's source reads (archive and checksum, or the faces' seed)."""
     dataset = config["datasets"][wildcards.dataset]
     settings = {key: dataset[key] for key in SOURCE_KEYS[dataset["source"]]}
+    if dataset["source"] == "image_folder":
+        settings["files"] = _folder_manifest(dataset["root"])
     if dataset["source"] == "lfw_archive":
         settings["download_to"] = results(wildcards.dataset, "downloads/lfw-deepfunneled.tgz")
     return settings

@@ -41,3 +41,23 @@ rule lfw_dataset:
         "results/lfw/benchmarks/lfw_dataset.tsv"
     script:
         "../workflow_scripts/lfw_dataset.py"
+
+
+rule image_folder_dataset:
+    # A user's photos (datasets.<name>.source: image_folder): every file kept or listed with why.
+    wildcard_constraints:
+        dataset=dataset_pattern(IMAGE_FOLDER_DATASETS),
+    conda:
+        "../envs/data.yaml"
+    output:
+        images=directory(results("{dataset}", "raw/images")),
+        index=results("{dataset}", "raw/index.csv"),
+        skipped=results("{dataset}", "raw/skipped.csv"),
+    params:
+        settings=image_folder_settings,
+    log:
+        results("{dataset}", "logs/image_folder_dataset.log"),
+    benchmark:
+        results("{dataset}", "benchmarks/image_folder_dataset.tsv")
+    script:
+        "../workflow_scripts/image_folder_dataset.py"

@@ -2,6 +2,8 @@
 
 
 rule detect_faces:
+    wildcard_constraints:
+        dataset=dataset_pattern([d for d in config["datasets"] if d not in IMAGE_FOLDER_DATASETS]),
     conda:
         "../envs/data.yaml"
     input:
@@ -24,6 +26,35 @@ rule detect_faces:
         results("{dataset}", "benchmarks/detect_faces.tsv")
     script:
         "../workflow_scripts/detect_faces.py"
+
+
+rule detect_image_folder_faces:
+    # As detect_faces; then people left with fewer than min_images faces are listed in failures.
+    wildcard_constraints:
+        dataset=dataset_pattern(IMAGE_FOLDER_DATASETS),
+    conda:
+        "../envs/data.yaml"
+    input:
+        index=results("{dataset}", "raw/index.csv"),
+        images=results("{dataset}", "raw/images"),
+    output:
+        crops=directory(results("{dataset}", "faces/crops")),
+        faces=results("{dataset}", "faces/faces.csv"),
+        failures=results("{dataset}", "faces/failures.csv"),
+    params:
+        detector=lambda wc: config["datasets"][wc.dataset]["detector"],
+        min_images=lambda wc: config["datasets"][wc.dataset]["min_images"],
+        margin=config["detection"]["margin"],
+        batch_size=config["detection"]["batch_size"],
+        min_face_size=config["detection"]["min_face_size"],
+        thresholds=config["detection"]["thresholds"],
+    threads: 4
+    log:
+        results("{dataset}", "logs/detect_faces.log"),
+    benchmark:
+        results("{dataset}", "benchmarks/detect_faces.tsv")
+    script:
+        "../workflow_scripts/detect_image_folder_faces.py"
 
 
 rule split:

@@ -7,7 +7,7 @@ rule pair_faces:
         "../envs/data.yaml"
     input:
         pairs=pairs_file,
-        archive=lfw_archive_input,
+        archive=source_archive,
     output:
         images=directory(results("{dataset}", "pairs/raw")),
         crops=directory(results("{dataset}", "pairs/crops")),
@@ -86,7 +86,7 @@ rule bundle:
         segmenter=run_results("models/segmenter/weights.pt"),
         gallery=run_results("features/train/clean.npz"),
         split=run_results("split.csv"),
-        verification=run_results("verification.json"),
+        verification=verification_metrics,
     output:
         bundle=directory(run_results("bundle")),
     params:

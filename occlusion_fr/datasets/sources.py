@@ -8,13 +8,16 @@ source is one function here and its block in the config schema.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 
+from occlusion_fr.datasets.image_folder import check_image
 from occlusion_fr.datasets.lfw import extract_images, fetch_archive
 from occlusion_fr.datasets.synthetic import render_named
+from occlusion_fr.io import atomic_path
 
 NamedImages = Callable[[dict, list[str], Path], tuple[pd.DataFrame, pd.DataFrame]]
 
@@ -30,9 +33,24 @@ def synthetic_images(settings: dict, names: list[str], out_dir: Path):
     return render_named(names, settings["seed"], out_dir)
 
 
-NAMED_IMAGES: dict[str, NamedImages] = {"lfw_archive": lfw_archive_images, "synthetic": synthetic_images}
+def image_folder_images(settings: dict, names: list[str], out_dir: Path):
+    """Copied from the folder, where the pairs file's names are paths under ``root``."""
+    root, rows, skipped = Path(settings["root"]), [], []
+    for name in names:
+        reason = check_image(root / name) if (root / name).is_file() else f"no file: not in {root}"
+        if reason:
+            skipped.append({"file": name, "reason": reason})
+            continue
+        with atomic_path(out_dir / name) as tmp:
+            shutil.copyfile(root / name, tmp)
+        rows.append({"image": name, "identity": Path(name).parts[0]})
+    return pd.DataFrame(rows, columns=["image", "identity"]), pd.DataFrame(skipped, columns=["file", "reason"])
+
+
+NAMED_IMAGES: dict[str, NamedImages] = {"lfw_archive": lfw_archive_images, "synthetic": synthetic_images,
+                                        "image_folder": image_folder_images}
 # The dataset settings each source reads (others, e.g. min_images, must not rerun its jobs).
-SOURCE_KEYS = {"lfw_archive": ("archive", "url", "sha256"), "synthetic": ("seed",)}
+SOURCE_KEYS = {"lfw_archive": ("archive", "url", "sha256"), "synthetic": ("seed",), "image_folder": ("root",)}
 
 
 def named_images(source: str, settings: dict, names, out_dir) -> tuple[pd.DataFrame, pd.DataFrame]:
