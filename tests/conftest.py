@@ -21,11 +21,11 @@ TINY = {**TINY_TRAINING, "datasets": {"synthetic": {"identities": 4, "images_per
 needs_lfw = pytest.mark.skipif(not SHARED_LFW.is_file(), reason=f"LFW archive not at {SHARED_LFW}")
 
 
-def snakemake(workdir: Path, *args: str) -> str:
+def snakemake(workdir: Path, *args: str, timeout: int = 900) -> str:
     """Run the repository's workflow in ``workdir``; return its output (Snakemake logs to
     stderr), raising with that output if it fails."""
     result = subprocess.run([*SNAKEMAKE, "-s", str(REPO / "Snakefile"), "--directory", str(workdir), *args],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=900)
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=timeout)
     if result.returncode != 0:
         raise SnakemakeFailed(result.stdout)
     return result.stdout
@@ -51,7 +51,8 @@ def tiny_run(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("tiny_run")
     config = yaml.safe_load((REPO / "config.yaml").read_text())
     write_config(workdir / "config.yaml", {**config, "dataset": "synthetic", "seeds": [0]})
-    snakemake(workdir, "--cores", "2", "--configfile", str(write_config(workdir / "tiny.yaml", TINY)))
+    # The whole pipeline with every training: about 15 min on 2 fp32 cores, hence the long limit.
+    snakemake(workdir, "--cores", "2", "--configfile", str(write_config(workdir / "tiny.yaml", TINY)), timeout=2700)
     return workdir
 
 

@@ -154,8 +154,8 @@ def extract_images(archive, names, out_dir) -> tuple[pd.DataFrame, pd.DataFrame]
     index = pd.DataFrame(rows, columns=["image", "identity"]).drop_duplicates("image").sort_values("image",
                                                                                                   ignore_index=True)
     missing = sorted(wanted - set(index["image"]))
-    return index, pd.DataFrame({"file": missing, "reason": f"no file: not in the archive {archive}"},
-                               columns=["file", "reason"])
+    return index, pd.DataFrame({"file": missing, "reason": [f"no file: not in the archive {archive}"] * len(missing)},
+                               columns=["file", "reason"], dtype=str)
 
 
 def prepare_lfw(archive_path, url, sha256, download_to, out_dir, index_csv, min_images: int) -> pd.DataFrame:

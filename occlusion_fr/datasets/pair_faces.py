@@ -24,8 +24,8 @@ def prepare_pair_faces(pairs_path, source: str, settings: dict, detector, raw_di
     names = pd.unique(pd.concat([pairs["image1"], pairs["image2"]]))
     index, missing = named_images(source, settings, names, raw_dir)
     faces, failures = detect_and_crop(index, raw_dir, detector, crops_dir, faces_csv, failures_csv, margin, batch_size)
-    missing = pd.DataFrame({"image": missing["file"], "identity": missing["file"].str.split("/").str[0],
-                            "reason": missing["reason"]})
+    missing = pd.DataFrame({"image": list(missing["file"]), "identity": [str(f).split("/")[0] for f in missing["file"]],
+                            "reason": list(missing["reason"])}, columns=["image", "identity", "reason"])
     failures = pd.concat([missing, failures], ignore_index=True)
     write_csv(failures_csv, failures)
     write_csv(pairs_csv, pairs)
