@@ -20,6 +20,7 @@ import yaml
 from occlusion_fr.config import validate_config
 from occlusion_fr.io import write_json
 from occlusion_fr.models.train_base_cnn import train_base_cnn
+from occlusion_fr.results_layout import dataset_dir, seed_dir
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -34,10 +35,10 @@ def main() -> None:
     config = validate_config(yaml.safe_load((REPO / "config.yaml").read_text()), REPO / "schemas/config.schema.yaml")
     settings = {**config["base_cnn"], "output_stride": args.stride,
                 "max_epochs": config["datasets"][args.dataset]["max_epochs"]["base_cnn"]}
-    run = REPO / "results" / args.dataset / f"seed{args.seed}"
+    run = seed_dir(dataset_dir(args.dataset, REPO), args.seed)
     out = run / "experiments"
     started = time.time()
-    record = train_base_cnn(pd.read_csv(run / "split.csv"), REPO / "results" / args.dataset / "faces" / "crops",
+    record = train_base_cnn(pd.read_csv(run / "split.csv"), dataset_dir(args.dataset, REPO) / "faces" / "crops",
                             settings, args.seed,
                             out / f"checkpoints_stride{args.stride}")
     record.pop("weights")

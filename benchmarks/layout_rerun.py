@@ -18,8 +18,9 @@ from pathlib import Path
 import yaml
 
 from occlusion_fr.io import write_csv
-from occlusion_fr.rerun_cost import benchmark_seconds, layout_change_costs, parse_dry_run
-from occlusion_fr.stage_times import benchmark_table, rule_stages
+from occlusion_fr.results_layout import dataset_dir, seed_dir
+from tools.rerun_cost import benchmark_seconds, layout_change_costs, parse_dry_run
+from tools.stage_times import benchmark_table, rule_stages
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -40,8 +41,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--configfile", type=Path, help="the run's configuration (default: config.yaml)")
     args = parser.parse_args()
-    results = REPO / "results" / args.dataset
-    folder = results / f"seed{args.seed}" / "benchmarks"
+    results = dataset_dir(args.dataset, REPO)
+    folder = seed_dir(results, args.seed) / "benchmarks"
     if not folder.is_dir():
         raise SystemExit(f"{folder.relative_to(REPO)}: no benchmark files; run the pipeline first")
     config = yaml.safe_load((args.configfile or REPO / "config.yaml").read_text())
@@ -53,7 +54,7 @@ def main() -> None:
              + benchmark_table(folder, stages)["seconds"].sum())
     costs.insert(0, "seed", args.seed)
     costs["share_of_run"] = costs["seconds"] / whole
-    write_csv(results / f"seed{args.seed}" / "layout_reruns.csv", costs)
+    write_csv(seed_dir(results, args.seed) / "layout_reruns.csv", costs)
     print(f"{args.dataset}, seed {args.seed}: rerun after changing one masking layout, priced with the seed's "
           f"benchmark files (one seed from the raw archive: {whole / 60:.1f} min of job time)")
     for row in costs.itertuples(index=False):

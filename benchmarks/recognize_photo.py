@@ -20,7 +20,7 @@ import torch
 from occlusion_fr.api import Gallery, Recognizer
 from occlusion_fr.bundle import read_bundle
 from occlusion_fr.crop import crop_box, crop_image
-from occlusion_fr.detect import read_rgb
+from occlusion_fr.io import read_rgb
 from occlusion_fr.metrics import identity_scores
 from occlusion_fr.models.training import machine
 

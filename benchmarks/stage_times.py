@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from occlusion_fr.stage_times import benchmark_table, rule_stages, stage_order, stage_summary
+from occlusion_fr.results_layout import dataset_dir, seed_dir
+from tools.stage_times import benchmark_table, rule_stages, stage_order, stage_summary
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -23,8 +24,8 @@ def main() -> None:
     parser.add_argument("--dataset", default="lfw")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    shared = REPO / "results" / args.dataset / "benchmarks"
-    folder = REPO / "results" / args.dataset / f"seed{args.seed}" / "benchmarks"
+    shared = dataset_dir(args.dataset, REPO) / "benchmarks"
+    folder = seed_dir(dataset_dir(args.dataset, REPO), args.seed) / "benchmarks"
     if not folder.is_dir():
         raise SystemExit(f"{folder.relative_to(REPO)}: no benchmark files; run the pipeline first")
     order = stage_order(REPO / "Snakefile")

@@ -17,8 +17,9 @@ import torch.nn.functional as F
 import yaml
 
 from occlusion_fr.models.base_cnn import BaseCNN
-from occlusion_fr.models.train_segmenter import build_segmenter
+from occlusion_fr.models.segmenter import build_segmenter
 from occlusion_fr.models.training import Device, choose_device
+from occlusion_fr.results_layout import dataset_dir, seed_dir
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -64,7 +65,7 @@ def main() -> None:
         fast = images_per_second(make(), loss_of, chosen, batch, args.steps)
         print(f"{name}: fp32 eager {slow:.1f} img/s, chosen {fast:.1f} img/s, ratio {fast / slow:.2f}x")
     for rule in ("base_cnn", "segmenter"):
-        path = REPO / "results" / args.dataset / f"seed{args.seed}" / "benchmarks" / f"{rule}.tsv"
+        path = seed_dir(dataset_dir(args.dataset, REPO), args.seed) / "benchmarks" / f"{rule}.tsv"
         if path.is_file():
             seconds = pd.read_csv(path, sep="\t")["s"].iloc[-1]
             print(f"{args.dataset} {rule} training wall time: {seconds / 60:.1f} min ({path.relative_to(REPO)})")

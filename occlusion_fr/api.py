@@ -23,11 +23,11 @@ from PIL import UnidentifiedImageError
 
 from occlusion_fr.bundle import read_bundle
 from occlusion_fr.crop import crop_box, crop_image
-from occlusion_fr.detect import Detection, MTCNNDetector, read_rgb
-from occlusion_fr.evaluation.features import load_feature_maps
+from occlusion_fr.detect import Detection, MTCNNDetector
 from occlusion_fr.inference import FaceModels, MaskingLayout, Selection
-from occlusion_fr.io import atomic_path
+from occlusion_fr.io import atomic_path, read_rgb
 from occlusion_fr.metrics import identity_scores
+from occlusion_fr.models.features import load_feature_maps
 
 NO_FDM = "none"
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")

@@ -14,12 +14,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from PIL import Image, UnidentifiedImageError
+from PIL import UnidentifiedImageError
 from tqdm import tqdm
 
 from occlusion_fr import CROP_HEIGHT, CROP_WIDTH
 from occlusion_fr.crop import crop_box, crop_image, points_to_crop
-from occlusion_fr.io import write_csv, write_image
+from occlusion_fr.io import read_rgb, write_csv, write_image
 from occlusion_fr.landmarks import BOX_COLUMNS, landmarks_from_table, landmarks_to_columns
 from occlusion_fr.unusable import reason_counts, require_usable
 
@@ -82,13 +82,6 @@ def make_detector(name: str, **options):
     if name == "groundtruth":
         return GroundTruthDetector()
     raise ValueError(f"unknown detector {name!r} (datasets.<name>.detector must be 'mtcnn' or 'groundtruth')")
-
-
-def read_rgb(path) -> np.ndarray:
-    """Decode an image fully (truncated files raise here, not later)."""
-    with Image.open(path) as image:
-        image.load()
-        return np.asarray(image.convert("RGB"))
 
 
 def detect_and_crop(index: pd.DataFrame, image_dir, detector, out_dir, faces_csv, failures_csv,

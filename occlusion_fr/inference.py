@@ -16,10 +16,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from occlusion_fr.evaluation.features import embed_maps, feature_maps, load_base_cnn
 from occlusion_fr.io import read_json
 from occlusion_fr.masking.fdm import feature_discarding_mask, occluded_regions, region_overlap, region_pixel_masks
-from occlusion_fr.models.train_segmenter import build_segmenter, predict
+from occlusion_fr.models.features import embed_maps, feature_maps, load_base_cnn
+from occlusion_fr.models.segmenter import build_segmenter, predict
 from occlusion_fr.models.training import Device, choose_device, load_into
 
 Selection = tuple[str, ...]

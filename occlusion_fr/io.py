@@ -1,4 +1,5 @@
-"""Atomic file writes: a crashed or killed job never leaves a half-written output."""
+"""File I/O: atomic writes (a crashed or killed job never leaves a half-written output) and
+image decoding."""
 
 from __future__ import annotations
 
@@ -56,6 +57,15 @@ def write_npy(path, array: np.ndarray) -> None:
     with atomic_path(path) as tmp:
         with open(tmp, "wb") as handle:
             np.save(handle, array)
+
+
+def read_rgb(path) -> np.ndarray:
+    """Decode an image fully as RGB uint8 (truncated files raise here, not later)."""
+    from PIL import Image
+
+    with Image.open(path) as image:
+        image.load()
+        return np.asarray(image.convert("RGB"))
 
 
 def write_image(path, image_rgb: np.ndarray, jpeg_quality: int = 95) -> None:

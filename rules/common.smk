@@ -9,8 +9,9 @@ from occlusion_fr.config import validate_config
 from occlusion_fr.datasets.sources import SOURCE_KEYS
 from occlusion_fr.models.checkpoints import fingerprint
 from occlusion_fr.occlusions.directory_source import folder_manifest
-from occlusion_fr.occlusions.sets import renderer_spec
+from occlusion_fr.occlusions.renderers import renderer_spec
 from occlusion_fr.regions import region_names
+from occlusion_fr.results_layout import results, run_results
 
 min_version("9.0")
 
@@ -50,17 +51,6 @@ wildcard_constraints:
 def dataset_pattern(names):
     """A wildcard constraint matching exactly these dataset names (none: matches nothing)."""
     return "|".join(map(re.escape, names)) or "(?!)"
-
-
-def results(dataset, path):
-    """Outputs shared by every run seed: raw images, crops and detections."""
-    return f"results/{dataset}/{path}"
-
-
-def run_results(path, dataset="{dataset}", seed="{seed}"):
-    """Outputs of one run seed (split, occlusions, models, masks, Table 1): a rule's pattern by
-    default, a concrete path from an input function's wildcards."""
-    return f"results/{dataset}/seed{seed}/{path}"
 
 
 def layout_spec(wildcards):

@@ -16,6 +16,7 @@ import pandas as pd
 
 from occlusion_fr.io import write_csv
 from occlusion_fr.models.training import machine
+from occlusion_fr.results_layout import dataset_dir
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -32,7 +33,7 @@ def main() -> None:
     row = {"finished": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
            "seeds": args.seeds, "cores": args.cores, "wall_seconds": round(args.seconds), "commit": commit,
            "machine": machine()["description"]}
-    path = REPO / "results" / args.dataset / "run_times.csv"
+    path = dataset_dir(args.dataset, REPO) / "run_times.csv"
     table = pd.concat([pd.read_csv(path, dtype=str), pd.DataFrame([row])]) if path.is_file() else pd.DataFrame([row])
     write_csv(path, table)
     print(f"{path.relative_to(REPO)}: {args.dataset} seeds {args.seeds} in {args.seconds / 60:.1f} min")

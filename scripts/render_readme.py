@@ -14,8 +14,9 @@ from pathlib import Path
 import pandas as pd
 
 from occlusion_fr.io import write_text
-from occlusion_fr.readme_results import render_results, replace_section
-from occlusion_fr.stage_times import stage_order
+from occlusion_fr.results_layout import dataset_dir
+from tools.readme_results import render_results, replace_section
+from tools.stage_times import stage_order
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -23,7 +24,7 @@ REPO = Path(__file__).resolve().parents[1]
 def rendered_readme(dataset: str) -> tuple[str, str]:
     """(current README, README with the section rendered from results/{dataset})."""
     readme = (REPO / "README.md").read_text()
-    section = render_results(REPO / "results" / dataset, pd.read_csv(REPO / "resources" / "paper_table1.csv"),
+    section = render_results(dataset_dir(dataset, REPO), pd.read_csv(REPO / "resources" / "paper_table1.csv"),
                              pd.read_csv(REPO / "resources" / "paper_models.csv"), REPO / "rules",
                              stage_order(REPO / "Snakefile"))
     return readme, replace_section(readme, section)

@@ -14,7 +14,7 @@ from occlusion_fr.folder_lock import FolderLock, FolderLockedError
 from occlusion_fr.logs import attempts_path, job_logging, last_attempt
 from occlusion_fr.models.base_cnn import BaseCNN
 from occlusion_fr.models.checkpoints import Checkpointer, data_digest, mark_finished
-from occlusion_fr.models.train_segmenter import build_segmenter
+from occlusion_fr.models.segmenter import build_segmenter
 from occlusion_fr.models.training import load_into, load_weights, save_checkpoint
 
 

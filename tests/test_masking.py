@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from occlusion_fr.evaluation.features import load_feature_maps, save_feature_maps
+from occlusion_fr.models.features import load_feature_maps, save_feature_maps
 from occlusion_fr.evaluation.identification import MaskedGallery, masked_ranks
 from occlusion_fr.evaluation.occlusion_masks import load_occlusion_masks, save_occlusion_masks
 from occlusion_fr.evaluation.strategies import ProbeSet, evaluate_strategy

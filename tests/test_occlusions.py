@@ -4,13 +4,14 @@ import pytest
 from PIL import Image
 
 from occlusion_fr.crop import crop_image
-from occlusion_fr.detect import read_rgb
+from occlusion_fr.io import read_rgb
 from occlusion_fr.occlusions.blocks import block_table, render_block
 from occlusion_fr.occlusions.directory_source import match_directory
 from occlusion_fr.occlusions.geometry import UnusableFace, check_landmarks
 from occlusion_fr.occlusions.labels import clean_mask, derive_label, iou
 from occlusion_fr.occlusions.overlay import box_pixels
-from occlusion_fr.occlusions.sets import Renderer, make_occlusion_set
+from occlusion_fr.occlusions.renderers import Renderer
+from occlusion_fr.occlusions.sets import make_occlusion_set
 
 from helpers import as_row, synthetic_crops
 

@@ -10,7 +10,7 @@ import pytest
 
 from occlusion_fr.evaluation.claims import CLAIMS, check_claims
 from occlusion_fr.io import write_json
-from occlusion_fr.readme_results import END, START, render_results, replace_section
+from tools.readme_results import END, START, render_results, replace_section
 
 from conftest import REPO
 from test_stage_times import write_benchmark

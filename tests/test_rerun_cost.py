@@ -2,7 +2,7 @@
 
 import pytest
 
-from occlusion_fr.rerun_cost import benchmark_seconds, downstream, layout_change_costs, matching, parse_dry_run
+from tools.rerun_cost import benchmark_seconds, downstream, layout_change_costs, matching, parse_dry_run
 
 from test_stage_times import write_benchmark
 

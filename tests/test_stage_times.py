@@ -2,7 +2,7 @@
 
 import pytest
 
-from occlusion_fr.stage_times import benchmark_table, rule_stages, stage_summary
+from tools.stage_times import benchmark_table, rule_stages, stage_summary
 
 from conftest import REPO
 

@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 from occlusion_fr.datasets.synthetic import IMAGE_SIZE, generate_dataset, render_face, sample_identity, sample_nuisance
-from occlusion_fr.detect import read_rgb
+from occlusion_fr.io import read_rgb
 from occlusion_fr.landmarks import landmarks_from_table
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from occlusion_fr.rerun_cost import downstream, matching, parse_dry_run
+from tools.rerun_cost import downstream, matching, parse_dry_run
 
 from conftest import SHARED_LFW, TINY, TINY_TRAINING, needs_lfw, snakemake, write_config
 

@@ -1,7 +1,7 @@
 import pandas as pd
 import torch
 
-from occlusion_fr.evaluation.features import load_base_cnn
+from occlusion_fr.models.features import load_base_cnn
 from occlusion_fr.evaluation.strategies import evaluate_strategy, load_masked_gallery, load_probe_set
 from occlusion_fr.io import read_json, write_csv
 from occlusion_fr.logs import job_logging

@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from occlusion_fr.evaluation.features import load_base_cnn, load_feature_maps
+from occlusion_fr.models.features import load_base_cnn, load_feature_maps
 from occlusion_fr.io import write_json, write_npy
 from occlusion_fr.logs import job_logging
 from occlusion_fr.masking.generator import mean_mask, region_pairs, region_seed, train_mask_generator

@@ -4,7 +4,7 @@ import torch
 from occlusion_fr.evaluation.occlusion_masks import save_occlusion_masks
 from occlusion_fr.evaluation.probes import load_image_set
 from occlusion_fr.logs import job_logging
-from occlusion_fr.models.train_segmenter import build_segmenter, predict
+from occlusion_fr.models.segmenter import build_segmenter, predict
 from occlusion_fr.models.training import choose_device, load_into
 
 with job_logging(snakemake.log[0]) as log:

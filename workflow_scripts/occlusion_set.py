@@ -2,9 +2,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from occlusion_fr.detect import read_rgb
 from occlusion_fr.figures import image_grid
-from occlusion_fr.io import read_json, save_figure
+from occlusion_fr.io import read_json, read_rgb, save_figure
 from occlusion_fr.logs import job_logging
 from occlusion_fr.occlusions.labels import difference_mask
 from occlusion_fr.occlusions.sets import make_occlusion_set

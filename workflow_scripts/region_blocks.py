@@ -2,9 +2,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from occlusion_fr.detect import read_rgb
 from occlusion_fr.figures import image_grid
-from occlusion_fr.io import read_json, save_figure, write_csv
+from occlusion_fr.io import read_json, read_rgb, save_figure, write_csv
 from occlusion_fr.logs import job_logging
 from occlusion_fr.occlusions.blocks import block_table, render_block
 

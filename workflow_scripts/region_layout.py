@@ -2,9 +2,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from occlusion_fr.detect import read_rgb
 from occlusion_fr.figures import layout_over_crop, typical_image
-from occlusion_fr.io import save_figure, write_csv, write_json
+from occlusion_fr.io import read_rgb, save_figure, write_csv, write_json
 from occlusion_fr.landmarks import landmarks_from_table
 from occlusion_fr.logs import job_logging
 from occlusion_fr.regions import build_layout, coverage

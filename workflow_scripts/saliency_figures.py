@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from occlusion_fr.evaluation.features import load_base_cnn
+from occlusion_fr.models.features import load_base_cnn
 from occlusion_fr.evaluation.occlusion_masks import load_occlusion_masks
 from occlusion_fr.evaluation.probes import load_image_set
 from occlusion_fr.evaluation.saliency import saliency_maps

@@ -20,11 +20,11 @@ import numpy as np
 import pandas as pd
 import torch
 
-from occlusion_fr.evaluation.features import embed_maps
 from occlusion_fr.evaluation.identification import MaskedGallery, kept_share
 from occlusion_fr.evaluation.strategies import ProbeSet
 from occlusion_fr.masking.fdm import feature_discarding_mask, occluded_regions, region_overlap, region_pixel_masks
 from occlusion_fr.metrics import identity_ranks
+from occlusion_fr.models.features import embed_maps
 
 CONTROLS = ("no_fdm", "learned", "probe_only", "random", "random_channels")
 RANDOM_CONTROLS = ("random", "random_channels")

@@ -12,10 +12,10 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from occlusion_fr.evaluation.features import embed_maps
 from occlusion_fr.masking.fdm import feature_discarding_mask
 from occlusion_fr.metrics import identity_ranks
 from occlusion_fr.models.base_cnn import BaseCNN
+from occlusion_fr.models.features import embed_maps
 from occlusion_fr.models.training import Device
 
 

@@ -26,7 +26,7 @@ from occlusion_fr.io import atomic_path, read_json, save_figure, write_csv, writ
 from occlusion_fr.markdown import markdown_table
 from occlusion_fr.models.data import load_images
 from occlusion_fr.occlusions.geometry import UnusableFace
-from occlusion_fr.occlusions.sets import Renderer
+from occlusion_fr.occlusions.renderers import Renderer
 from occlusion_fr.unusable import require_usable
 
 log = logging.getLogger(__name__)

@@ -14,10 +14,10 @@ import numpy as np
 import pandas as pd
 import torch
 
-from occlusion_fr.evaluation.features import load_feature_maps
 from occlusion_fr.evaluation.identification import MaskedGallery, kept_share, masked_ranks
 from occlusion_fr.evaluation.occlusion_masks import load_occlusion_masks
 from occlusion_fr.masking.fdm import occluded_regions, region_overlap, region_pixel_masks
+from occlusion_fr.models.features import load_feature_maps
 
 NO_FDM = "none"
 

@@ -24,9 +24,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from occlusion_fr.evaluation.features import feature_maps
 from occlusion_fr.models.base_cnn import BaseCNN
 from occlusion_fr.models.data import load_images
+from occlusion_fr.models.features import feature_maps
 from occlusion_fr.models.training import Device, EarlyStopping, seed_everything
 from occlusion_fr.occlusions.blocks import render_block
 

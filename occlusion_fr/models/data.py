@@ -9,7 +9,7 @@ import torch
 from tqdm import tqdm
 
 from occlusion_fr import CROP_HEIGHT, CROP_WIDTH
-from occlusion_fr.detect import read_rgb
+from occlusion_fr.io import read_rgb
 
 
 def load_images(folder, names, desc: str = "load") -> torch.Tensor:

@@ -18,8 +18,8 @@ from tqdm import tqdm
 
 from occlusion_fr.metrics import rank_k_accuracy
 from occlusion_fr.models.base_cnn import BaseCNN
-from occlusion_fr.models.data import augment, load_images, normalise
 from occlusion_fr.models.checkpoints import Checkpointer, data_digest, fingerprint
+from occlusion_fr.models.data import augment, load_images, normalise
 from occlusion_fr.models.training import Device, EarlyStopping, choose_device, seed_everything
 
 log = logging.getLogger(__name__)

@@ -20,18 +20,13 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from occlusion_fr.models.data import load_images, load_masks, normalise
 from occlusion_fr.models.checkpoints import Checkpointer, data_digest, fingerprint
+from occlusion_fr.models.data import load_images, load_masks, normalise
+from occlusion_fr.models.segmenter import build_segmenter, predict
 from occlusion_fr.models.training import Device, EarlyStopping, choose_device, seed_everything
 
 log = logging.getLogger(__name__)
 CLEAN = "clean"
-
-
-def build_segmenter(encoder: str) -> torch.nn.Module:
-    import segmentation_models_pytorch as smp
-
-    return smp.Unet(encoder, encoder_weights=None, in_channels=3, classes=1)
 
 
 @dataclass
@@ -68,18 +63,6 @@ def load_sets(split_table: pd.DataFrame, split: str, occlusions: list[str], sets
     names += [CLEAN] * len(crops)
     return SegmentationData(torch.cat(images), torch.cat(labels), torch.cat(exact) if with_exact else None,
                             np.array(names))
-
-
-@torch.no_grad()
-def predict(model, images: torch.Tensor, device: Device, batch_size: int = 128) -> torch.Tensor:
-    """Boolean (N, 1, H, W) occlusion masks for uint8 images."""
-    model.eval()
-    out = []
-    for start in range(0, len(images), batch_size):
-        with device.autocast():
-            logits = model(device.images(normalise(images[start:start + batch_size])))
-        out.append(logits.float().cpu() > 0)
-    return torch.cat(out)
 
 
 def pixel_scores(predicted: torch.Tensor, truth: torch.Tensor) -> dict:

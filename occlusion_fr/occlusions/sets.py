@@ -12,93 +12,21 @@ from __future__ import annotations
 
 import json
 import logging
-import zlib
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from occlusion_fr.crop import crop_image, points_to_crop
-from occlusion_fr.detect import read_rgb
-from occlusion_fr.io import write_csv, write_image
-from occlusion_fr.landmarks import landmarks_from_table
-from occlusion_fr.occlusions.directory_source import image_stem, match_directory
-from occlusion_fr.occlusions.face_mask import render_face_mask
-from occlusion_fr.occlusions.geometry import UnusableFace, face_frame
+from occlusion_fr.io import read_rgb, write_csv, write_image
+from occlusion_fr.occlusions.geometry import UnusableFace
 from occlusion_fr.occlusions.labels import derive_label, iou
-from occlusion_fr.occlusions.overlay import fill_boxes
-from occlusion_fr.occlusions.sunglasses import render_sunglasses
+from occlusion_fr.occlusions.renderers import Renderer
 from occlusion_fr.unusable import require_usable
 
 log = logging.getLogger(__name__)
-# The config keys each renderer reads; the rest of an occlusion's entry does not concern it.
-RENDERER_KEYS = {"band": ("type", "layout", "regions", "intensity"),
-                 "face_mask": ("type", "source", "directory", "styles", "turn_threshold_deg"),
-                 "sunglasses": ("type",)}
 INDEX_COLUMNS = ["image", "identity", "split", "occluded", "label", "exact", "label_fraction", "exact_fraction",
                  "raw_iou", "iou", "details"]
-
-
-def renderer_spec(spec: dict) -> dict:
-    """The part of an occlusion's config entry that its renderer uses (so that a default
-    meant for another renderer never changes this one's outputs)."""
-    return {key: spec[key] for key in RENDERER_KEYS[spec["type"]] if key in spec}
-
-
-def image_rng(seed: int, occlusion: str, image: str) -> np.random.Generator:
-    """Per-image generator: an image's occlusion does not depend on which others are rendered."""
-    return np.random.default_rng([seed, zlib.crc32(occlusion.encode()), zlib.crc32(image.encode())])
-
-
-def face_box_in_crop(row) -> np.ndarray:
-    corners = points_to_crop([[row.box_x0, row.box_y0], [row.box_x1, row.box_y1]],
-                             [row.crop_x0, row.crop_y0, row.crop_x1, row.crop_y1])
-    return corners.ravel()
-
-
-class Renderer:
-    """Renders one configured occlusion onto crops: (occluded, exact mask or None, details)."""
-
-    def __init__(self, name: str, spec: dict, layouts: dict, seed: int, all_images: pd.Series):
-        self.name, self.spec, self.seed = name, spec, seed
-        kind = spec["type"]
-        if kind == "band":
-            layout = layouts.get(spec["layout"])
-            if layout is None:
-                raise ValueError(f"occlusions.{name}.layout: layout {spec['layout']!r} was not given")
-            unknown = [r for r in spec["regions"] if r not in layout["regions"]]
-            if unknown or not spec["regions"]:
-                raise ValueError(f"occlusions.{name}.regions: {unknown or 'none'} not regions of {spec['layout']}")
-            self.boxes = [layout["regions"][r]["box"] for r in spec["regions"]]
-        self.files, self.problems = {}, pd.DataFrame(columns=["file", "reason"])
-        if kind == "face_mask" and spec["source"] == "directory":
-            self.files, self.problems = match_directory(spec["directory"], all_images)
-
-    def __call__(self, row, crop: np.ndarray):
-        kind, rng = self.spec["type"], image_rng(self.seed, self.name, row.image)
-        if kind == "band":
-            value = self.spec["intensity"]
-            overlay = fill_boxes(crop.shape, self.boxes, (value, value, value))
-            return overlay.apply(crop), overlay.exact_mask, {}
-        if kind == "face_mask" and self.spec["source"] == "directory":
-            path = self.files.get(image_stem(row.image))
-            if path is None:
-                raise UnusableFace("no file: no MaskTheFace file for this image")
-            try:
-                photo = read_rgb(path)
-            except (OSError, ValueError) as error:
-                raise UnusableFace(f"unreadable: MaskTheFace file {path}: {error}") from error
-            occluded = crop_image(photo, [row.crop_x0, row.crop_y0, row.crop_x1, row.crop_y1])
-            return occluded, None, {"file": str(path)}
-        frame = face_frame(landmarks_from_table(pd.DataFrame([row._asdict()]))[0], face_box_in_crop(row))
-        if kind == "face_mask":
-            overlay, details = render_face_mask(crop, frame, rng, self.spec["styles"], self.spec["turn_threshold_deg"])
-        elif kind == "sunglasses":
-            overlay, details = render_sunglasses(crop, frame, rng)
-        else:
-            raise ValueError(f"occlusions.{self.name}.type: unknown renderer {kind!r}")
-        return overlay.apply(crop), overlay.exact_mask, details
 
 
 def expected_images(name: str, spec: dict, split: str) -> str:

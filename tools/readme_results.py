@@ -19,14 +19,16 @@ from occlusion_fr.evaluation.fdm_controls import CONTROLS
 from occlusion_fr.evaluation.strategies import NO_FDM
 from occlusion_fr.io import read_json
 from occlusion_fr.logs import last_attempt
-from occlusion_fr.stage_times import benchmark_table, rule_stages
+from occlusion_fr.results_layout import seed_dir
+from tools.stage_times import benchmark_table, rule_stages
 
 START = "<!-- results:start (rendered by scripts/render_readme.py from results/; do not edit) -->"
 END = "<!-- results:end -->"
 FDM_QUESTION_OCCLUSIONS = ("face_mask", "sunglasses")  # where the paper's FDMs lost to no FDM (section 5.3)
 STAGE_NAMES = {"data": "raw images", "faces": "detection, crops, split", "regions": "landmarks, region layouts",
                "occlusions": "occlusions, blocks", "models": "base CNN, segmenter",
-               "masks": "feature maps, mask generators, dictionary", "evaluation": "occlusion masks, Table 1, figures"}
+               "masks": "feature maps, mask generators, dictionary", "evaluation": "occlusion masks, Table 1, figures",
+               "verification": "pair faces, pair verification, bundle"}
 
 
 def table1_section(table: pd.DataFrame, seeds: list[int]) -> list[str]:
@@ -84,7 +86,7 @@ def claims_section(table: pd.DataFrame, paper_table: pd.DataFrame) -> list[str]:
 
 def resumed_jobs(results: Path, seeds: list[int]) -> list[str]:
     """Trainings whose last attempt resumed: their job time misses the epochs run before it."""
-    logs = [path for seed in seeds for path in sorted((results / f"seed{seed}" / "logs").glob("*.log"))]
+    logs = [path for seed in seeds for path in sorted((seed_dir(results, seed) / "logs").glob("*.log"))]
     return [f"results/{results.name}/{path.relative_to(results)}" for path in logs
             if "resuming from" in last_attempt(path.read_text())]
 
@@ -93,7 +95,7 @@ def layout_rerun_lines(results: Path, seeds: list[int]) -> list[str]:
     """The cost of rerunning after editing one masking layout, for the seeds priced by
     `benchmarks/layout_rerun.py` (`layout_reruns.csv`)."""
     priced = {seed: pd.read_csv(path) for seed in seeds
-              if (path := results / f"seed{seed}" / "layout_reruns.csv").is_file()}
+              if (path := seed_dir(results, seed) / "layout_reruns.csv").is_file()}
     if not priced:
         return []
     first = next(iter(priced.values()))
@@ -118,8 +120,8 @@ def stage_times_section(results: Path, seeds: list[int], rules_dir: Path, stage_
     shared = benchmark_table(results / "benchmarks", stages)
     aggregate = shared[shared["rule"] == "across_seeds"]["seconds"].sum()
     shared = shared[shared["rule"] != "across_seeds"]
-    per_seed = {seed: benchmark_table(results / f"seed{seed}" / "benchmarks", stages) for seed in seeds}
-    machines = {seed: read_json(results / f"seed{seed}" / "models" / "base_cnn" / "metrics.json").get(
+    per_seed = {seed: benchmark_table(seed_dir(results, seed) / "benchmarks", stages) for seed in seeds}
+    machines = {seed: read_json(seed_dir(results, seed) / "models" / "base_cnn" / "metrics.json").get(
         "machine", {}).get("description", "a machine not recorded in the results") for seed in seeds}
     where = (next(iter(machines.values())) if len(set(machines.values())) == 1 else
              "; ".join(f"seed {seed} on {m}" for seed, m in machines.items()))
@@ -134,6 +136,8 @@ def stage_times_section(results: Path, seeds: list[int], rules_dir: Path, stage_
 
     for stage in stage_order:
         values = [minutes(shared, stage), *[minutes(per_seed[seed], stage) for seed in seeds]]
+        if not any(values):
+            continue  # a stage none of these runs had (added since)
         lines.append(f"| {stage} ({STAGE_NAMES.get(stage, stage)}) | " + " | ".join(
             f"{v:.1f}" if v else "" for v in values) + " |")
     shared_total = shared["seconds"].sum() / 60
@@ -164,13 +168,13 @@ def seeds_text(seeds: list[int]) -> str:
 def seed_tables(results: Path, seeds: list[int], name: str) -> tuple[pd.DataFrame | None, list[str]]:
     """A per-seed table (``seed{N}/identification/{name}.csv``) of every seed that has it, with a
     ``seed`` column, and a note naming the seeds whose committed run predates it."""
-    present = [s for s in seeds if (results / f"seed{s}" / "identification" / f"{name}.csv").is_file()]
+    present = [s for s in seeds if (seed_dir(results, s) / "identification" / f"{name}.csv").is_file()]
     missing = [s for s in seeds if s not in present]
     note = [f"Seed(s) {', '.join(map(str, missing))}: not in their committed results (their run predates the "
             f"`{name}` rule; rerunning the seed adds `identification/{name}.md`)."] if missing else []
     if not present:
         return None, note
-    table = pd.concat([pd.read_csv(results / f"seed{s}" / "identification" / f"{name}.csv",
+    table = pd.concat([pd.read_csv(seed_dir(results, s) / "identification" / f"{name}.csv",
                                    keep_default_na=False).assign(seed=s) for s in present], ignore_index=True)
     return table, note
 
@@ -232,7 +236,7 @@ def data_section(results: Path, seeds: list[int]) -> list[str]:
     failures = pd.read_csv(results / "faces" / "failures.csv")
     lines = []
     for seed in seeds:
-        summary = read_json(results / f"seed{seed}" / "split_summary.json")
+        summary = read_json(seed_dir(results, seed) / "split_summary.json")
         sizes = summary["images_per_split"]
         if not lines:
             lines.append(f"{summary['images'] + len(failures):,} images of the people with enough images; MTCNN found "
@@ -252,7 +256,7 @@ def render_results(results: Path, paper_table: pd.DataFrame, paper_models: pd.Da
     models = pd.read_csv(results / "across_seeds" / "models.csv", dtype={"seed": str})
     seeds = [int(c.removeprefix("rank1_seed")) for c in table.columns if c.startswith("rank1_seed")]
     # The first seed run by this version (its figure has the FDM row), else the first seed.
-    current = [seed for seed in seeds if (results / f"seed{seed}" / "identification" / "fdm_effect.csv").is_file()]
+    current = [seed for seed in seeds if (seed_dir(results, seed) / "identification" / "fdm_effect.csv").is_file()]
     figure_seed = (current or seeds)[0]
     figure = f"results/lfw/seed{figure_seed}/figures/saliency_fdm.png"
     lines = [START, "", "### Data", "", *data_section(results, seeds), "",
