@@ -15,7 +15,6 @@ which combines both (the paper trains "until the validation accuracy and MAE sta
 from __future__ import annotations
 
 import logging
-import time
 import zlib
 
 import numpy as np
@@ -26,6 +25,7 @@ from torch import nn
 
 from occlusion_fr.models.base_cnn import BaseCNN
 from occlusion_fr.models.data import load_images
+from occlusion_fr.models.epochs import optimisation_step, train_epochs
 from occlusion_fr.models.features import feature_maps
 from occlusion_fr.models.training import Device, EarlyStopping, seed_everything
 from occlusion_fr.occlusions.blocks import render_block
@@ -94,9 +94,7 @@ def _run_epoch(base, generator, pairs, settings, device: Device, optimiser=None,
                 terms = pdsn_loss(base, generator, batch_clean, batch_occluded, labels[index].to(device.device),
                                   settings["lambda_diff"])
             if training:
-                optimiser.zero_grad(set_to_none=True)
-                terms["loss"].backward()
-                optimiser.step()
+                optimisation_step(optimiser, terms["loss"])
             for key in ("loss", "classification", "mae"):
                 totals[key] += terms[key].item() * len(index)
             totals["correct"] += int(terms["correct"])
@@ -117,20 +115,26 @@ def train_mask_generator(base: BaseCNN, train_pairs, val_pairs, settings: dict, 
     generator = MaskGenerator(base.map_shape[0], settings["kernel_size"]).to(device.device)
     optimiser = torch.optim.Adam(generator.parameters(), lr=settings["lr"])
     stopper = EarlyStopping(settings["patience"])
-    history, best_weights = [], None
+    best_weights = None
     shuffle = torch.Generator().manual_seed(seed)
-    for epoch in stopper.epochs(0, settings["max_epochs"]):
-        started = time.time()
-        train = _run_epoch(base, generator, train_pairs, settings, device, optimiser, shuffle)
-        val = _run_epoch(base, generator, val_pairs, settings, device)
-        improved = stopper.update(epoch, -val["loss"])
+
+    def keep_best(epoch: int, history: list[dict], improved: bool) -> None:
+        nonlocal best_weights
         if improved:
             best_weights = {k: v.detach().cpu().clone() for k, v in generator.state_dict().items()}
-        history.append({"epoch": epoch + 1, **{f"train_{k}": v for k, v in train.items()},
-                        **{f"val_{k}": v for k, v in val.items()}, "seconds": time.time() - started})
-        log.info("epoch %d: train loss %.4f (cls %.4f, MAE %.4f, acc %.3f); val loss %.4f (cls %.4f, MAE %.4f, "
-                 "acc %.3f)%s", epoch + 1, train["loss"], train["classification"], train["mae"], train["accuracy"],
-                 val["loss"], val["classification"], val["mae"], val["accuracy"], " best" if improved else "")
+
+    def validate() -> tuple[float, dict]:
+        val = _run_epoch(base, generator, val_pairs, settings, device)
+        return -val["loss"], {f"val_{k}": v for k, v in val.items()}
+
+    history = train_epochs(
+        stopper, settings["max_epochs"],
+        lambda epoch: {f"train_{k}": v for k, v in
+                       _run_epoch(base, generator, train_pairs, settings, device, optimiser, shuffle).items()},
+        validate, after_epoch=keep_best,
+        describe=lambda h: (f"train loss {h['train_loss']:.4f} (cls {h['train_classification']:.4f}, MAE "
+                            f"{h['train_mae']:.4f}, acc {h['train_accuracy']:.3f}); val loss {h['val_loss']:.4f} "
+                            f"(cls {h['val_classification']:.4f}, MAE {h['val_mae']:.4f}, acc {h['val_accuracy']:.3f})"))
     if best_weights is None:
         raise ValueError(f"mask generator: the validation loss was never finite over {len(history)} epochs "
                          "(check the base CNN's feature maps and mask_generator.lr)")

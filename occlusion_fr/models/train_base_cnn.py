@@ -8,7 +8,6 @@ embedded once, after training, for the reported rank-1 and rank-5.
 from __future__ import annotations
 
 import logging
-import time
 
 import numpy as np
 import pandas as pd
@@ -20,6 +19,7 @@ from occlusion_fr.metrics import rank_k_accuracy
 from occlusion_fr.models.base_cnn import BaseCNN
 from occlusion_fr.models.checkpoints import Checkpointer, data_digest, fingerprint
 from occlusion_fr.models.data import augment, load_images, normalise
+from occlusion_fr.models.epochs import optimisation_step, train_epochs
 from occlusion_fr.models.training import Device, EarlyStopping, choose_device, seed_everything
 
 log = logging.getLogger(__name__)
@@ -87,9 +87,8 @@ def _train(model: BaseCNN, run: Checkpointer, parts_of_run: dict, images: dict, 
     history. The best weights are in ``run.best_weights``."""
     optimiser, schedule, stopper = parts_of_run["optimiser"], parts_of_run["schedule"], parts_of_run["stopper"]
     epochs = settings["max_epochs"]
-    history, start_epoch = run.resume_into(parts_of_run)
-    for epoch in stopper.epochs(start_epoch, epochs):
-        started = time.time()
+
+    def train_epoch(epoch: int) -> dict:
         model.train()
         order = torch.randperm(len(images["train"]), generator=torch.Generator().manual_seed(seed * 1000 + epoch))
         augmenter = torch.Generator().manual_seed(seed * 1000 + epoch + 1)
@@ -102,23 +101,22 @@ def _train(model: BaseCNN, run: Checkpointer, parts_of_run: dict, images: dict, 
             with device.autocast():
                 logits = model.head(model(batch), target)
             loss = F.cross_entropy(logits.float(), target)
-            optimiser.zero_grad(set_to_none=True)
-            loss.backward()
-            optimiser.step()
-            schedule.step()
+            optimisation_step(optimiser, loss, schedule)
             total_loss += loss.item()
             correct += (logits.argmax(1) == target).sum().item()
             progress.set_postfix(loss=f"{total_loss / (step + 1):.3f}")
+        return {"loss": total_loss / steps, "train_accuracy": correct / (steps * batch_size)}
+
+    def validate() -> tuple[float, dict]:
         gallery = embed(model, images["train"], device)
         val = rank_k_accuracy(embed(model, images["val"], device), labels["val"].numpy(), gallery,
                               labels["train"].numpy())
-        improved = stopper.update(epoch, val[1])
-        history.append({"epoch": epoch + 1, "loss": total_loss / steps, "train_accuracy": correct / (steps * batch_size),
-                        "val_rank1": val[1], "val_rank5": val[5], "lr": schedule.get_last_lr()[0],
-                        "seconds": time.time() - started})
-        log.info("epoch %d: loss %.3f, train acc %.3f, val rank-1 %.4f rank-5 %.4f (%.0f s)%s", epoch + 1,
-                 history[-1]["loss"], history[-1]["train_accuracy"], val[1], val[5], history[-1]["seconds"],
-                 " best" if improved else "")
-        run.save(parts_of_run, history, epoch, improved)
+        return val[1], {"val_rank1": val[1], "val_rank5": val[5]}
 
-    return history
+    history, start_epoch = run.resume_into(parts_of_run)
+    return train_epochs(
+        stopper, epochs, train_epoch, validate, start_epoch=start_epoch, history=history,
+        extra=lambda: {"lr": schedule.get_last_lr()[0]},
+        describe=lambda h: (f"loss {h['loss']:.3f}, train acc {h['train_accuracy']:.3f}, val rank-1 "
+                            f"{h['val_rank1']:.4f} rank-5 {h['val_rank5']:.4f}"),
+        after_epoch=lambda epoch, history, improved: run.save(parts_of_run, history, epoch, improved))

@@ -10,7 +10,6 @@ against the renderers' exact masks.
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from tqdm import tqdm
 
 from occlusion_fr.models.checkpoints import Checkpointer, data_digest, fingerprint
 from occlusion_fr.models.data import load_images, load_masks, normalise
+from occlusion_fr.models.epochs import optimisation_step, train_epochs
 from occlusion_fr.models.segmenter import build_segmenter, predict
 from occlusion_fr.models.training import Device, EarlyStopping, choose_device, seed_everything
 
@@ -116,9 +116,8 @@ def _train(model, run: Checkpointer, parts_of_run: dict, train: SegmentationData
     history. The best weights are in ``run.best_weights``."""
     optimiser, schedule, stopper = parts_of_run["optimiser"], parts_of_run["schedule"], parts_of_run["stopper"]
     epochs, batch_size = settings["max_epochs"], settings["batch_size"]
-    history, start_epoch = run.resume_into(parts_of_run)
-    for epoch in stopper.epochs(start_epoch, epochs):
-        started = time.time()
+
+    def train_epoch(epoch: int) -> dict:
         model.train()
         generator = torch.Generator().manual_seed(seed * 1000 + epoch)
         order = torch.randperm(len(train.images), generator=generator)[:steps * batch_size]
@@ -133,22 +132,21 @@ def _train(model, run: Checkpointer, parts_of_run: dict, train: SegmentationData
             with device.autocast():
                 logits = model(device.images(images))
             loss = _loss(logits, target.to(device.device))
-            optimiser.zero_grad(set_to_none=True)
-            loss.backward()
-            optimiser.step()
-            schedule.step()
+            optimisation_step(optimiser, loss, schedule)
             total += loss.item()
             progress.set_postfix(loss=f"{total / (step + 1):.3f}")
-        scores = pixel_scores(predict(model, val_images, device), val_labels)
-        improved = stopper.update(epoch, scores["iou"])
-        history.append({"epoch": epoch + 1, "loss": total / steps, "val_iou": scores["iou"],
-                        "val_pixel_accuracy": scores["pixel_accuracy"], "lr": schedule.get_last_lr()[0],
-                        "seconds": time.time() - started})
-        log.info("epoch %d: loss %.3f, val IoU %.4f, pixel accuracy %.4f (%.0f s)%s", epoch + 1, total / steps,
-                 scores["iou"], scores["pixel_accuracy"], history[-1]["seconds"], " best" if improved else "")
-        run.save(parts_of_run, history, epoch, improved)
+        return {"loss": total / steps}
 
-    return history
+    def validate() -> tuple[float, dict]:
+        scores = pixel_scores(predict(model, val_images, device), val_labels)
+        return scores["iou"], {"val_iou": scores["iou"], "val_pixel_accuracy": scores["pixel_accuracy"]}
+
+    history, start_epoch = run.resume_into(parts_of_run)
+    return train_epochs(
+        stopper, epochs, train_epoch, validate, start_epoch=start_epoch, history=history,
+        extra=lambda: {"lr": schedule.get_last_lr()[0]},
+        describe=lambda h: f"loss {h['loss']:.3f}, val IoU {h['val_iou']:.4f}, pixel accuracy {h['val_pixel_accuracy']:.4f}",
+        after_epoch=lambda epoch, history, improved: run.save(parts_of_run, history, epoch, improved))
 
 
 def evaluate_segmenter(model, split_table: pd.DataFrame, sets_dir, crops_dir, occlusions: list[str],
