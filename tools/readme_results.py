@@ -19,6 +19,7 @@ from occlusion_fr.evaluation.fdm_controls import CONTROLS
 from occlusion_fr.evaluation.strategies import NO_FDM
 from occlusion_fr.io import read_json
 from occlusion_fr.logs import last_attempt
+from occlusion_fr.markdown import bold, strategy_grid
 from occlusion_fr.results_layout import seed_dir
 from tools.stage_times import benchmark_table, rule_stages
 
@@ -40,24 +41,17 @@ def table1_section(table: pd.DataFrame, seeds: list[int]) -> list[str]:
     lines = [f"Rank-1 (%) on the test probes (gallery: the training split), regions chosen by the segmenter; "
              f"{over}, the paper in brackets, "
              "the best mean per row in bold (`results/lfw/across_seeds/table1.md`; per seed: "
-             "`results/lfw/seed*/table1.md`, with the oracle's regions too):", "",
-             "| occlusion | " + " | ".join("no FDM" if s == NO_FDM else s for s in strategies) + " |",
-             "|---|" + "---:|" * len(strategies)]
-    for row in rows:
-        means = [cells["rank1_mean"].get((row, s), np.nan) for s in strategies]
-        top = np.nanmax(means)
-        texts = []
-        for strategy, mean in zip(strategies, means):
-            if np.isnan(mean) or (row == "clean" and strategy != NO_FDM):
-                texts.append("")
-                continue
-            cell = cells.loc[(row, strategy)]
-            text = mean_std_text(mean, cell["rank1_std"])
-            text = f"**{text}**" if row != "clean" and mean == top else text
-            paper = cell["paper_rank1"]
-            texts.append(text if np.isnan(paper) else f"{text} ({paper:.1f})")
-        lines.append(f"| {row} | " + " | ".join(texts) + " |")
-    return lines
+             "`results/lfw/seed*/table1.md`, with the oracle's regions too):", ""]
+
+    def mean(row: str, strategy: str) -> float:  # the clean row has one meaningful cell, no FDM
+        return np.nan if row == "clean" and strategy != NO_FDM else cells["rank1_mean"].get((row, strategy), np.nan)
+
+    def text(row: str, strategy: str, value: float, best: bool) -> str:
+        cell = cells.loc[(row, strategy)]
+        shown = bold(mean_std_text(value, cell["rank1_std"]), best)
+        return shown if np.isnan(cell["paper_rank1"]) else f"{shown} ({cell['paper_rank1']:.1f})"
+
+    return lines + strategy_grid(rows, strategies, mean, text, unbolded_rows=("clean",)).split("\n")
 
 
 def models_section(models: pd.DataFrame, paper: pd.DataFrame) -> list[str]:

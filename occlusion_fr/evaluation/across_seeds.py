@@ -12,6 +12,7 @@ import pandas as pd
 
 from occlusion_fr.evaluation.occlusion_masks import DETECTORS
 from occlusion_fr.evaluation.strategies import NO_FDM
+from occlusion_fr.markdown import bold, markdown_table, strategy_grid
 
 CELL_KEYS = ["detector", "occlusion", "strategy"]
 
@@ -60,25 +61,15 @@ def mean_std_text(mean: float, std: float, digits: int = 1) -> str:
 
 def table1_across_seeds_markdown(table: pd.DataFrame, dataset: str, rows: list[str], strategies: list[str]) -> str:
     seeds = int(table["seeds"].iloc[0])
-    header = "| occlusion | " + " | ".join("no FDM" if s == NO_FDM else s for s in strategies) + " |"
-    rule = "|---|" + "---:|" * len(strategies)
     lines = [f"# Table 1 over {seeds} run seeds ({dataset}, test split)", "",
              "Rank-1 (%) as mean ± sample standard deviation over the run seeds (each seed redraws the split, "
              "the initialisations and the occlusion renders). Best mean per row in bold."]
     for detector in [d for d in DETECTORS if d in set(table["detector"])]:
         cells = table[table["detector"] == detector].set_index(["occlusion", "strategy"])
-        lines += ["", f"## Regions chosen by the {detector}", "", header, rule]
-        for row in rows:
-            means = [cells["rank1_mean"].get((row, s), np.nan) for s in strategies]
-            top = np.nanmax(means) if not np.all(np.isnan(means)) else np.nan
-            texts = []
-            for strategy, mean in zip(strategies, means):
-                if np.isnan(mean):
-                    texts.append("")
-                    continue
-                text = mean_std_text(mean, cells["rank1_std"][(row, strategy)])
-                texts.append(f"**{text}**" if row != "clean" and mean == top else text)
-            lines.append(f"| {row} | " + " | ".join(texts) + " |")
+        grid = strategy_grid(rows, strategies, lambda r, s: cells["rank1_mean"].get((r, s), np.nan),
+                             lambda r, s, mean, best: bold(mean_std_text(mean, cells["rank1_std"][(r, s)]), best),
+                             unbolded_rows=("clean",))
+        lines += ["", f"## Regions chosen by the {detector}", "", grid]
     return "\n".join(lines) + "\n"
 
 
@@ -112,10 +103,7 @@ def models_across_seeds(records: list[dict]) -> pd.DataFrame:
 def models_across_seeds_markdown(table: pd.DataFrame, dataset: str) -> str:
     seeds = [s for s in table["seed"] if s not in ("mean", "std")]
     rows = table.set_index("seed")
-    lines = [f"# Models over {len(seeds)} run seeds ({dataset})", "",
-             "| metric | " + " | ".join(f"seed {s}" for s in seeds) + " | mean ± std |",
-             "|---|" + "---:|" * (len(seeds) + 1)]
-    for key, name in MODEL_METRICS.items():
-        values = " | ".join(f"{100 * rows.loc[s, key]:.2f}" for s in seeds)
-        lines.append(f"| {name} | {values} | {mean_std_text(rows.loc['mean', key], rows.loc['std', key], 2)} |")
-    return "\n".join(lines) + "\n"
+    body = [[name, *(f"{100 * rows.loc[s, key]:.2f}" for s in seeds),
+             mean_std_text(rows.loc["mean", key], rows.loc["std", key], 2)] for key, name in MODEL_METRICS.items()]
+    return "\n".join([f"# Models over {len(seeds)} run seeds ({dataset})", "",
+                      markdown_table(["metric", *(f"seed {s}" for s in seeds), "mean ± std"], body)]) + "\n"

@@ -13,6 +13,7 @@ import pandas as pd
 
 from occlusion_fr.evaluation.occlusion_masks import DETECTORS
 from occlusion_fr.evaluation.strategies import NO_FDM
+from occlusion_fr.markdown import bold, strategy_grid
 
 
 def table1(summaries: list[pd.DataFrame], rows: list[str], strategies: list[str]) -> pd.DataFrame:
@@ -45,22 +46,12 @@ def with_paper(long: pd.DataFrame, paper: pd.DataFrame | None) -> pd.DataFrame:
     return long
 
 
-def _grid(long: pd.DataFrame, detector: str, value: str, rows, strategies) -> list[list[float]]:
+def _cells(long: pd.DataFrame, detector: str, value: str):
     cells = long[long["detector"] == detector].set_index(["occlusion", "strategy"])[value]
-    return [[cells.get((r, s), np.nan) for s in strategies] for r in rows]
-
-
-def _row_line(name: str, values, fmt, best: bool = False) -> str:
-    finite = [v for v in values if not np.isnan(v)]
-    top = max(finite) if finite and best else None
-    cells = ["" if np.isnan(v) else (f"**{fmt(v)}**" if top is not None and v == top else fmt(v)) for v in values]
-    return f"| {name} | " + " | ".join(cells) + " |"
+    return lambda row, strategy: cells.get((row, strategy), np.nan)
 
 
 def table1_markdown(long: pd.DataFrame, dataset: str, rows: list[str], strategies: list[str]) -> str:
-    header = "| occlusion | " + " | ".join("no FDM" if s == NO_FDM else s for s in strategies) + " |"
-    rule = "|---|" + "---:|" * len(strategies)
-    percent = lambda v: f"{100 * v:.2f}"  # noqa: E731
     lines = [f"# Table 1: rank-1 identification under occlusion ({dataset}, test split)", "",
              "Rank-1 (%) by cosine nearest neighbour against the training split, probe and gallery features "
              "masked by the probe's feature discarding mask. Best strategy per row in bold."]
@@ -68,26 +59,19 @@ def table1_markdown(long: pd.DataFrame, dataset: str, rows: list[str], strategie
     titles = {"segmenter": "Regions chosen by the segmenter (the paper's method)",
               "oracle": "Regions chosen from the exact occlusion masks (oracle)"}
     for detector in detectors:
-        lines += ["", f"## {titles.get(detector, detector)}", "", header, rule]
-        for name, values in zip(rows, _grid(long, detector, "rank1", rows, strategies)):
-            lines.append(_row_line(name, values, percent, best=True))
+        lines += ["", f"## {titles.get(detector, detector)}", "",
+                  strategy_grid(rows, strategies, _cells(long, detector, "rank1"),
+                                lambda r, s, v, best: bold(f"{100 * v:.2f}", best))]
     if long["paper_rank1"].notna().any():
-        lines += ["", "## Beside the paper (segmenter; ours / paper / difference in points)", "", header, rule]
-        ours = _grid(long, "segmenter", "rank1", rows, strategies)
-        paper = _grid(long, "segmenter", "paper_rank1", rows, strategies)
-        for name, our_row, paper_row in zip(rows, ours, paper):
-            cells = ["" if np.isnan(p) else f"{100 * o:.2f} / {p:.2f} / {100 * o - p:+.2f}"
-                     for o, p in zip(our_row, paper_row)]
-            lines.append(f"| {name} | " + " | ".join(cells) + " |")
-    lines += ["", "## Distinct FDMs and share of features kept (segmenter)", "",
-              "| occlusion | " + " | ".join(s for s in strategies if s != NO_FDM) + " |",
-              "|---|" + "---:|" * (len(strategies) - 1)]
+        ours, paper = _cells(long, "segmenter", "rank1"), _cells(long, "segmenter", "paper_rank1")
+        lines += ["", "## Beside the paper (segmenter; ours / paper / difference in points)", "",
+                  strategy_grid(rows, strategies, paper, lambda r, s, p, best: (
+                      f"{100 * ours(r, s):.2f} / {p:.2f} / {100 * ours(r, s) - p:+.2f}"), unbolded_rows=rows)]
     masked = [s for s in strategies if s != NO_FDM]
-    fdms = _grid(long, "segmenter", "distinct_fdms", rows, masked)
-    kept = _grid(long, "segmenter", "mean_kept_share", rows, masked)
-    for name, fdm_row, kept_row in zip(rows, fdms, kept):
-        cells = ["" if np.isnan(k) else f"{int(f)} FDMs, {100 * k:.0f}% kept" for f, k in zip(fdm_row, kept_row)]
-        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    fdms, kept = _cells(long, "segmenter", "distinct_fdms"), _cells(long, "segmenter", "mean_kept_share")
+    grid = strategy_grid(rows, masked, kept, lambda r, s, k, best: f"{int(fdms(r, s))} FDMs, {100 * k:.0f}% kept",
+                         unbolded_rows=rows)
+    lines += ["", "## Distinct FDMs and share of features kept (segmenter)", "", grid]
     return "\n".join(lines) + "\n"
 
 
