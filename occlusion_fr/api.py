@@ -14,14 +14,14 @@ similarity. A photo that cannot be used raises ``PhotoError`` naming the file an
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
 from PIL import UnidentifiedImageError
 
-from occlusion_fr.bundle import read_bundle
+from occlusion_fr.bundle import MANIFEST, BundleError, read_bundle
 from occlusion_fr.crop import crop_box, crop_image
 from occlusion_fr.detect import Detection, MTCNNDetector
 from occlusion_fr.inference import FaceModels, MaskingLayout, Selection
@@ -45,19 +45,22 @@ class Face:
     detection: Detection
 
 
-@dataclass
+@dataclass(eq=False)
 class Gallery:
-    """Feature maps of enrolled faces with their identities (and source image names)."""
+    """Feature maps of enrolled faces with their identities (and source image names), and the
+    bundle (config fingerprint) whose base CNN made them: maps of another run mean nothing."""
 
     images: np.ndarray
     identities: np.ndarray
     maps: torch.Tensor  # (N, C, h, w) bfloat16
+    made_by: str = ""
+    embeddings: dict = field(default_factory=dict, repr=False)  # per (layout, FDM), filled on use
 
     def save(self, path) -> None:
         with atomic_path(path) as tmp:
             with open(tmp, "wb") as handle:
                 np.savez(handle, names=np.asarray(self.images, dtype=str),
-                         identities=np.asarray(self.identities, dtype=str),
+                         identities=np.asarray(self.identities, dtype=str), made_by=np.asarray(self.made_by),
                          maps=self.maps.to(torch.bfloat16).contiguous().view(torch.int16).numpy())
 
     @classmethod
@@ -65,10 +68,11 @@ class Gallery:
         try:
             with np.load(path, allow_pickle=False) as data:
                 identities = data["identities"]
+                made_by = str(data["made_by"]) if "made_by" in data else ""
         except (OSError, ValueError, KeyError) as error:
             raise ValueError(f"{path}: not a gallery written by `enroll` ({error})") from None
         names, maps = load_feature_maps(path)
-        return cls(names, identities, maps)
+        return cls(names, identities, maps, made_by)
 
 
 def image_files(folder) -> list[Path]:
@@ -80,20 +84,30 @@ class Recognizer:
     def __init__(self, models: FaceModels, layouts: dict[str, MaskingLayout], gallery: Gallery, settings: dict):
         self.models, self.layouts, self.gallery, self.settings = models, layouts, gallery, settings
         self._detector = None
-        self._gallery_embeddings: dict[tuple, np.ndarray] = {}
 
     @classmethod
     def from_bundle(cls, bundle_dir, precision: str = "auto") -> Recognizer:
         """Load a bundle after checking every file against its manifest."""
         bundle_dir = Path(bundle_dir)
         settings = read_bundle(bundle_dir)
-        models = FaceModels.load(bundle_dir / "base_cnn.pt", bundle_dir / "base_cnn.json",
-                                 settings["segmenter"]["encoder"], bundle_dir / "segmenter.pt", precision)
+        listed = settings["files"]
+
+        def checked(name: str) -> Path:  # only files the manifest lists (and read_bundle checked) are read
+            if name not in listed:
+                raise BundleError(f"{bundle_dir / MANIFEST}: does not list {name}, which the bundle needs")
+            return bundle_dir / name
+
+        models = FaceModels.load(checked("base_cnn.pt"), checked("base_cnn.json"), settings["segmenter"]["encoder"],
+                                 checked("segmenter.pt"), precision)
         layouts = {}
         for name in settings["layouts"]:
-            folder = bundle_dir / "layouts" / name
-            layouts[name] = MaskingLayout.load(folder / "regions.json", sorted((folder / "masks").glob("*.npy")))
-        return cls(models, layouts, Gallery.load(bundle_dir / "gallery.npz"), settings)
+            masks = sorted(f for f in listed if f.startswith(f"layouts/{name}/masks/") and f.endswith(".npy"))
+            if not name.isidentifier() or not masks:
+                raise BundleError(f"{bundle_dir / MANIFEST}: layout {name!r} is not a plain name with listed masks")
+            layouts[name] = MaskingLayout.load(checked(f"layouts/{name}/regions.json"), [checked(m) for m in masks])
+        gallery = Gallery.load(checked("gallery.npz"))
+        gallery.made_by = settings["config_fingerprint"]
+        return cls(models, layouts, gallery, settings)
 
     # -- photos -------------------------------------------------------------------------------
 
@@ -142,23 +156,30 @@ class Recognizer:
         return maps, occlusion, selections
 
     def gallery_embeddings(self, gallery: Gallery, layout: MaskingLayout | None, selection: Selection) -> np.ndarray:
-        key = (id(gallery), layout.name if layout else NO_FDM, selection)
-        if key not in self._gallery_embeddings:
-            self._gallery_embeddings[key] = self.models.embed(gallery.maps, [selection] * len(gallery.maps), layout)
-        return self._gallery_embeddings[key]
+        """The gallery embedded under one FDM, kept on the gallery for the next probe with it."""
+        if gallery.made_by != self.settings["config_fingerprint"] or gallery.maps.shape[1:] != self.gallery.maps.shape[1:]:
+            raise ValueError(f"the gallery was enrolled with another run (config fingerprint {gallery.made_by or 'none'}, "
+                             f"maps {tuple(gallery.maps.shape[1:])}) than this bundle's "
+                             f"({self.settings['config_fingerprint']}): enroll it again with this bundle")
+        key = (layout.name if layout else NO_FDM, selection)
+        if key not in gallery.embeddings:
+            gallery.embeddings[key] = self.models.embed(gallery.maps, [selection] * len(gallery.maps), layout)
+        return gallery.embeddings[key]
 
-    def threshold(self, layout: MaskingLayout | None) -> float:
-        """The open-set score threshold; -1 (accept everything) for a run without a pairs file."""
-        thresholds = self.settings["open_set_thresholds"]
-        return float(thresholds[layout.name if layout else NO_FDM]) if thresholds else -1.0
+    def threshold(self, layout: MaskingLayout | None) -> float | None:
+        """The open-set score threshold (a score above it accepts); None for a run without a pairs file."""
+        threshold = (self.settings["open_set_thresholds"] or {}).get(layout.name if layout else NO_FDM)
+        return None if threshold is None else float(threshold)
 
     # -- the three uses ---------------------------------------------------------------------------
 
     def identify(self, photo, layout: str | None = None, top_k: int = 5, gallery: Gallery | None = None,
                  face: Face | None = None) -> dict:
         """The ``top_k`` gallery identities by cosine score, both sides masked by the FDM of the
-        regions the photo's occlusion covers; ``identity`` is ``unknown`` below the open-set
-        threshold (at the verification's lowest FAR)."""
+        regions the photo's occlusion covers; ``identity`` is ``unknown`` unless the best score is
+        above the open-set threshold. That threshold is the pair verification's at its lowest FAR:
+        against N gallery identities an unknown person's best score passes it more often (up to
+        about N x FAR); without a threshold (no pairs file) the best identity is always named."""
         gallery = gallery or self.gallery
         chosen = self._layout(layout)
         face = face or self.face(photo)
@@ -168,21 +189,25 @@ class Recognizer:
                                              gallery.identities)
         order = np.argsort(-scores[0], kind="stable")[:top_k]
         best, threshold = float(scores[0, order[0]]), self.threshold(chosen)
-        return {"file": str(photo), "identity": str(identities[order[0]]) if best >= threshold else UNKNOWN,
+        accepted = threshold is None or best > threshold
+        return {"file": str(photo), "identity": str(identities[order[0]]) if accepted else UNKNOWN,
                 "score": best, "threshold": threshold, "layout": chosen.name if chosen else NO_FDM,
                 "discarded_regions": list(selections[0]),
                 "top": [{"identity": str(identities[i]), "score": float(scores[0, i])} for i in order]}
 
     def verify(self, photo1, photo2, layout: str | None = None) -> dict:
         """Same person? Both faces are masked by the FDM of the regions either one's occlusion
-        covers (the union), and their cosine score is compared with the open-set threshold."""
+        covers (the union: either photo may be the occluded one; the verification rule, which
+        calibrated the threshold, knows it is the second), and the cosine score is compared with
+        the open-set threshold; ``same`` is None when the bundle has none (no pairs file)."""
         chosen = self._layout(layout)
         faces = [self.face(photo1), self.face(photo2)]
         maps, _, selections = self.analyse([f.crop for f in faces], chosen)
         union = tuple(r for r in (chosen.layout["regions"] if chosen else []) if r in set(selections[0]) | set(selections[1]))
         embeddings = self.models.embed(maps, [union, union], chosen)
         score, threshold = float(embeddings[0] @ embeddings[1]), self.threshold(chosen)
-        return {"files": [str(photo1), str(photo2)], "same": score >= threshold, "score": score,
+        return {"files": [str(photo1), str(photo2)], "same": None if threshold is None else score > threshold,
+                "score": score,
                 "threshold": threshold, "layout": chosen.name if chosen else NO_FDM, "discarded_regions": list(union)}
 
     def enroll(self, folder) -> tuple[Gallery, list[dict]]:
@@ -202,6 +227,8 @@ class Recognizer:
             identities.append(relative.parts[0])
         if not crops:
             return Gallery(np.array([], dtype=str), np.array([], dtype=str),
-                           torch.zeros(0, *self.gallery.maps.shape[1:], dtype=torch.bfloat16)), problems
+                           torch.zeros(0, *self.gallery.maps.shape[1:], dtype=torch.bfloat16),
+                           self.settings["config_fingerprint"]), problems
         pixels = torch.from_numpy(np.stack(crops)).permute(0, 3, 1, 2).contiguous()
-        return Gallery(np.array(names), np.array(identities), self.models.feature_maps(pixels)), problems
+        return Gallery(np.array(names), np.array(identities), self.models.feature_maps(pixels),
+                       self.settings["config_fingerprint"]), problems

@@ -1,3 +1,4 @@
+import hashlib
 import re
 from functools import cache
 from pathlib import Path
@@ -248,8 +249,10 @@ def image_folder_settings(wildcards):
     """A user's image folder: where, how listed, and its files' content hashes (so adding,
     removing or replacing a photo reruns the dataset and everything after it)."""
     settings = config["datasets"][wildcards.dataset]
-    return {"root": settings["root"], "manifest": settings["manifest"], "min_images": settings["min_images"],
-            "files": _folder_manifest(settings["root"])}
+    manifest = settings["manifest"]
+    return {"root": settings["root"], "manifest": manifest, "min_images": settings["min_images"],
+            "files": _folder_manifest(settings["root"]),
+            "manifest_sha256": hashlib.sha256(Path(manifest).read_bytes()).hexdigest() if manifest else None}
 
 
 def source_settings(wildcards):

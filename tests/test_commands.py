@@ -74,6 +74,12 @@ def test_enroll_identify_and_verify_through_the_console_script(bundle, people, t
         assert (result["identity"] == "unknown") == (result["score"] < result["threshold"])
         assert set(result["discarded_regions"]) <= regions and result["layout"] == "lm2"
 
+    foreign = tmp_path / "foreign.npz"  # the same gallery, stamped as another run's
+    with np.load(gallery) as data:
+        np.savez(foreign, **{k: data[k] for k in data.files if k != "made_by"}, made_by=np.asarray("0123456789abcdef"))
+    refused = run("identify", bundle, people, "--gallery", foreign)
+    assert refused.returncode == 2 and "enrolled with another run" in refused.stderr
+
     text = run("identify", bundle, people / "person_junk" / "corrupt.jpg")
     assert text.returncode == 1 and "corrupt.jpg: error:" in text.stdout and "not an image" in text.stdout
 

@@ -35,6 +35,7 @@ def junk_folder(root):
     (root / "ann" / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n garbage")
     shutil.copyfile(root / "bo" / "0.jpg", root / "bo" / "copy.jpg")
     (root / "stray.jpg").write_bytes(jpeg(3))
+    Image.fromarray(np.full((40, 30, 3), 9, np.uint8)).save(root / "ann" / "0.png")  # crop name of ann/0.jpg
     (root / ".hidden").mkdir()
     (root / ".hidden" / "x.jpg").write_bytes(jpeg(4))
     return root
@@ -53,7 +54,8 @@ def test_every_file_is_kept_or_listed_with_its_reason(tmp_path):
     assert skipped["bo/copy.jpg"] == "duplicate: same content as bo/0.jpg"
     assert skipped["stray.jpg"].startswith("wrong layout")
     assert skipped["cy/0.jpg"].startswith("too few images: cy has 2 usable")
-    assert len(skipped) == 7 and ".hidden/x.jpg" not in skipped.index
+    assert skipped["ann/0.png"].startswith("duplicate name: same name without suffix as ann/0.jpg")
+    assert len(skipped) == 8 and ".hidden/x.jpg" not in skipped.index
 
 
 def test_a_manifest_lists_the_images_and_missing_files_are_named(tmp_path):
@@ -106,7 +108,7 @@ def test_lfw_people_and_junk_run_the_data_stage(workdir):
     snakemake(workdir, "--cores", "2", "--configfile", str(config), "--", "results/mine/seed0/split.csv")
     skipped = pd.read_csv(workdir / "results" / "mine" / "raw" / "skipped.csv")
     kinds = skipped["reason"].str.split(":").str[0].value_counts().to_dict()
-    assert kinds == {"wrong layout": 13, "too few images": 9 + 1, "not an image": 1, "empty file": 1,
+    assert kinds == {"wrong layout": 14, "too few images": 9 + 1, "not an image": 1, "empty file": 1,
                      "duplicate": 1, "unreadable": 1}
     assert set(skipped.loc[skipped["reason"].str.startswith("too few"), "identity"]) == {"Bill_McBride", "junk"}
     failures = pd.read_csv(workdir / "results" / "mine" / "faces" / "failures.csv")

@@ -74,3 +74,12 @@ def test_lfw_pairs_without_the_run_s_identities():
     assert len(seen) == 158 and (counts["kept"] + counts["dropped"] == 600).all()
     assert not (kept["identity1"].isin(seen) | kept["identity2"].isin(seen)).any()
     assert counts["kept"].sum() == len(kept) and 5000 < len(kept) < 6000
+
+
+def test_too_little_to_score_is_an_error_or_undefined_never_a_crash():
+    with pytest.raises(ValueError, match="no scored pair"):
+        best_threshold(np.array([]), np.array([], dtype=bool))
+    with pytest.raises(ValueError, match="needs at least 2"):
+        fold_accuracies(np.array([0.1, 0.9]), np.array([False, True]), np.array([0, 0]))
+    undefined = tar_at_far(np.array([0.8, 0.9]), np.array([True, True]), 0.01)
+    assert undefined["impostor_pairs"] == 0 and np.isnan(undefined["tar"]) and np.isnan(undefined["threshold"])

@@ -132,12 +132,15 @@ def test_data_stage_end_to_end_then_incremental(tiny_run):
     seen = set(split["identity"])
     unseen = ~(pairs["identity1"].isin(seen) | pairs["identity2"].isin(seen))
     verification = json.loads((out / "verification.json").read_text())
-    assert verification["pairs"] == {"pairs": 600, "kept": int(unseen.sum()), "seen_identity": int((~unseen).sum()),
-                                     "no_crop": 0}
+    counted = {key: verification["pairs"][key] for key in ("pairs", "kept", "seen_identity", "no_crop")}
+    assert counted == {"pairs": 600, "kept": int(unseen.sum()), "seen_identity": int((~unseen).sum()), "no_crop": 0}
     assert [f["kept"] for f in verification["pairs_per_fold"]] == unseen.groupby(pairs["fold"]).sum().tolist()
     summary = pd.read_csv(out / "verification.csv")
     assert len(summary) == 9 * 4  # conditions (clean + 8 test occlusions) x strategies
     assert summary["accuracy"].between(0, 1).all() and (summary["pairs"] <= unseen.sum()).all()
+    not_occluded = {k[len("not_occluded_"):]: v for k, v in verification["pairs"].items() if k.startswith("not_occluded_")}
+    for row in summary.itertuples():  # every pair a condition leaves out is counted
+        assert row.pairs == unseen.sum() - (0 if row.condition == "clean" else not_occluded.get(row.condition, 0))
     assert set(verification["open_set_thresholds"]) == {"none", "grid3x3", "lm1", "lm2"}
     scores = pd.read_csv(out / "verification" / "scores.csv.gz")
     assert not scores["image1"].str.split("/").str[0].isin(seen).any()

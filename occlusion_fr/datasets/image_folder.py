@@ -82,16 +82,21 @@ def prepare_image_folder(root, manifest, out_dir, index_csv, skipped_csv, min_im
     the skipped files with their reasons."""
     root, out_dir = Path(root), Path(out_dir)
     candidates, skipped = folder_candidates(root, manifest)
-    usable, seen = [], {}
+    usable, seen, stems = [], {}, {}
     for row in candidates.itertuples(index=False):
         path = root / row.file
         reason = check_image(path)
+        # Crops are PNG files named after the image without its suffix: a.jpg and a.png of one
+        # person would share one crop.
+        stem = f"{row.identity}/{Path(row.file).stem}".lower()
         if reason is None:
             digest = hashlib.sha256(path.read_bytes()).hexdigest()
             if digest in seen:
                 reason = f"duplicate: same content as {seen[digest]}"
+            elif stem in stems:
+                reason = f"duplicate name: same name without suffix as {stems[stem]} (rename one)"
             else:
-                seen[digest] = row.file
+                seen[digest], stems[stem] = row.file, row.file
         if reason:
             skipped.append({"file": row.file, "identity": row.identity, "reason": reason})
         else:

@@ -77,7 +77,8 @@ def verify_pairs(models: FaceModels, pairs: pd.DataFrame, faces: pd.DataFrame, c
                  overlap_threshold: float, seed: int, fars=(1e-2, 1e-3)) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Score ``pairs`` (already identity-disjoint, every image cropped) in every condition and
     strategy. Returns (summary: one row per condition and strategy; scores: one row per pair,
-    condition and strategy)."""
+    condition and strategy; per fold and condition, the pairs whose second image the
+    occlusion's renderer could not use, which that condition leaves out)."""
     faces = faces.set_index("image", drop=False)
     images = pd.unique(pd.concat([pairs["image1"], pairs["image2"]]))
     crops = load_images(crops_dir, faces.loc[images, "crop"], desc="pair crops")
@@ -89,7 +90,7 @@ def verify_pairs(models: FaceModels, pairs: pd.DataFrame, faces: pd.DataFrame, c
     seconds = pd.unique(pairs["image2"])
     second_rows = faces.loc[seconds].reset_index(drop=True)
     second_crops = crops[[row_of[image] for image in seconds]]
-    summaries, scores = [], []
+    summaries, scores, not_occluded = [], [], {}
     for condition in [CLEAN, *occlusions]:
         if condition == CLEAN:
             kept = np.ones(len(pairs), dtype=bool)
@@ -105,6 +106,7 @@ def verify_pairs(models: FaceModels, pairs: pd.DataFrame, faces: pd.DataFrame, c
             if not usable.all():
                 log.warning("%s: %d of %d second images could not be occluded; %d pairs dropped", condition,
                             (~usable).sum(), len(usable), (~kept).sum())
+        not_occluded[condition] = (~pd.Series(kept)).groupby(pairs["fold"].to_numpy()).sum().astype(int)
         scored = pairs[kept]
         same, folds = scored["same"].to_numpy(bool), scored["fold"].to_numpy()
         for name, layout in [(NO_FDM, None), *layouts.items()]:
@@ -118,7 +120,7 @@ def verify_pairs(models: FaceModels, pairs: pd.DataFrame, faces: pd.DataFrame, c
             log.info("%s / %s: accuracy %.4f ± %.4f over %d pairs, TAR %s", condition, name, summary["accuracy"],
                      summary["accuracy_std"], summary["pairs"],
                      ", ".join(f"{t['tar']:.4f} at FAR {t['far_target']:g}" for t in summary["tar_at_far"]))
-    return pd.DataFrame(summaries), pd.concat(scores, ignore_index=True)
+    return pd.DataFrame(summaries), pd.concat(scores, ignore_index=True), pd.DataFrame(not_occluded).rename_axis("fold")
 
 
 def summary_row(condition: str, strategy: str, summary: dict, selections) -> dict:
@@ -134,8 +136,9 @@ def summary_row(condition: str, strategy: str, summary: dict, selections) -> dic
 def open_set_thresholds(scores: pd.DataFrame, far: float) -> dict[str, float]:
     """Per strategy, the score threshold at ``far`` over every condition's impostor pairs: what
     ``identify`` and ``verify`` apply to a photo whose occlusion is unknown beforehand."""
-    return {strategy: tar_at_far(group["score"].to_numpy(), group["same"].to_numpy(bool), far)["threshold"]
-            for strategy, group in scores.groupby("strategy", sort=False)}
+    thresholds = {strategy: tar_at_far(group["score"].to_numpy(), group["same"].to_numpy(bool), far)["threshold"]
+                  for strategy, group in scores.groupby("strategy", sort=False)}
+    return {strategy: None if np.isnan(value) else value for strategy, value in thresholds.items()}
 
 
 def verification_markdown(summary: pd.DataFrame, counts: pd.DataFrame, dataset: str, far: float) -> str:
@@ -184,10 +187,13 @@ def run_verification(pairs: pd.DataFrame, faces: pd.DataFrame, crops_dir, split:
     layouts = {name: MaskingLayout(name, region_layouts[name],
                                    {Path(p).stem: np.load(p, allow_pickle=False) for p in paths})
                for name, paths in mask_paths.items()}
-    summary, scores = verify_pairs(models, kept, faces, crops_dir, occlusions, region_layouts, layouts,
-                                   overlap_threshold, seed, fars)
+    summary, scores, not_occluded = verify_pairs(models, kept, faces, crops_dir, occlusions, region_layouts, layouts,
+                                                 overlap_threshold, seed, fars)
+    dropped = not_occluded.drop(columns=CLEAN).loc[:, lambda t: t.sum() > 0]
+    counts = counts.join(dropped.add_prefix("not_occluded_"), on="fold")
     far = min(fars)
     metrics = {"pairs": counts.sum(numeric_only=True).drop("fold").astype(int).to_dict(),
+               # Pairs whose second image a renderer could not occlude are left out of that condition.
                "pairs_per_fold": counts.to_dict(orient="records"),
                "open_set_far": far, "open_set_thresholds": open_set_thresholds(scores, far),
                "conditions": {c: {s: metric_values(row) for s, row in group.set_index("strategy").iterrows()}
@@ -202,7 +208,8 @@ def run_verification(pairs: pd.DataFrame, faces: pd.DataFrame, crops_dir, split:
 
 
 def metric_values(row: pd.Series) -> dict:
-    return {key: int(value) if key == "pairs" else round(float(value), 4)
+    """A summary row as JSON numbers (NaN, e.g. TAR without impostor pairs, as null)."""
+    return {key: int(value) if key == "pairs" else (None if np.isnan(value) else round(float(value), 4))
             for key, value in row.items() if key != "condition"}
 
 

@@ -70,6 +70,8 @@ def best_threshold(scores: np.ndarray, same: np.ndarray) -> float:
     """The threshold (accept when score > threshold) with the highest accuracy on these pairs;
     candidates lie midway between neighbouring scores (and below and above all of them), the
     lowest of equally good ones wins. Counted from one sort, not one pass per candidate."""
+    if len(scores) == 0:
+        raise ValueError("no scored pair to choose a threshold on")
     order = np.argsort(scores, kind="stable")
     ordered, different = scores[order], ~same[order]
     values = np.unique(ordered)
@@ -83,6 +85,9 @@ def best_threshold(scores: np.ndarray, same: np.ndarray) -> float:
 
 def fold_accuracies(scores: np.ndarray, same: np.ndarray, folds: np.ndarray) -> pd.DataFrame:
     """Per fold: the threshold chosen on the other folds and the accuracy it gives on this one."""
+    if len(np.unique(folds)) < 2:
+        raise ValueError(f"{len(np.unique(folds))} fold(s) with scored pairs: the protocol chooses each fold's "
+                         "threshold on the other folds, so it needs at least 2 (LFW's pairs.txt has 10)")
     rows = []
     for fold in np.unique(folds):
         held_out = folds == fold
@@ -96,6 +101,9 @@ def tar_at_far(scores: np.ndarray, same: np.ndarray, far: float) -> dict:
     """The lowest threshold letting at most ``far`` of the mismatched pairs through (score >
     threshold), the FAR it reaches and the share of matched pairs accepted (TAR)."""
     impostors = np.sort(scores[~same])[::-1]
+    if len(impostors) == 0:
+        return {"far_target": far, "threshold": float("nan"), "far": float("nan"),
+                "tar": float("nan"), "impostor_pairs": 0}
     allowed = int(np.floor(far * len(impostors)))
     threshold = float(impostors[allowed]) if allowed < len(impostors) else float(impostors[-1] - 1)
     return {"far_target": far, "threshold": threshold, "far": float(np.mean(impostors > threshold)),
