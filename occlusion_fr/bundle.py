@@ -17,12 +17,13 @@ Layout::
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
 import tempfile
 from pathlib import Path
+
+from occlusion_fr.io import sha256_of
 
 FORMAT = "occlusion-fr-bundle/1"
 MANIFEST = "bundle.json"
@@ -30,14 +31,6 @@ MANIFEST = "bundle.json"
 
 class BundleError(ValueError):
     """A bundle that cannot be used; the message names the file."""
-
-
-def sha256_file(path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def write_bundle(out_dir, files: dict[str, str | os.PathLike], settings: dict) -> dict:
@@ -54,7 +47,7 @@ def write_bundle(out_dir, files: dict[str, str | os.PathLike], settings: dict) -
             target = staging / name
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(source, target)
-            listed[name] = {"sha256": sha256_file(target), "bytes": target.stat().st_size}
+            listed[name] = {"sha256": sha256_of(target), "bytes": target.stat().st_size}
         manifest = {"format": FORMAT, "files": listed, **settings}
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
         os.chmod(staging, 0o755)
@@ -86,7 +79,7 @@ def read_bundle(bundle_dir) -> dict:
             raise BundleError(f"{manifest_path}: file name {name!r} leaves the bundle")
         if not path.is_file():
             raise BundleError(f"{path}: missing (listed in {MANIFEST}; the bundle is incomplete)")
-        if path.stat().st_size != listed["bytes"] or sha256_file(path) != listed["sha256"]:
+        if path.stat().st_size != listed["bytes"] or sha256_of(path) != listed["sha256"]:
             raise BundleError(f"{path}: content differs from its sha256 in {MANIFEST} (modified or truncated)")
     return manifest
 

@@ -30,6 +30,8 @@ rule detect_faces:
 
 rule detect_image_folder_faces:
     # As detect_faces; then people left with fewer than min_images faces are listed in failures.
+    # Its own rule and script: a new param or an edit of detect_faces.py would rerun the LFW
+    # detections and everything after them.
     wildcard_constraints:
         dataset=dataset_pattern(IMAGE_FOLDER_DATASETS),
     conda:

@@ -6,8 +6,8 @@ import pytest
 import yaml
 
 from occlusion_fr.datasets.lfw import (ChecksumError, UnsafeArchiveError, extract_images, extract_people, fetch_archive,
-                                       select_people, sha256_of)
-
+                                       select_people)
+from occlusion_fr.io import sha256_of
 from occlusion_fr.unusable import NoUsableImagesError
 
 from conftest import REPO, SHARED_LFW, needs_lfw

@@ -7,7 +7,6 @@ otherwise downloaded from a configured URL; either way it must match the configu
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 import shutil
@@ -19,7 +18,7 @@ from pathlib import Path, PurePosixPath
 import pandas as pd
 from tqdm import tqdm
 
-from occlusion_fr.io import atomic_path, write_csv
+from occlusion_fr.io import atomic_path, sha256_of, write_csv
 from occlusion_fr.unusable import require_usable
 
 log = logging.getLogger(__name__)
@@ -34,14 +33,6 @@ class UnsafeArchiveError(ValueError):
 
 class ChecksumError(ValueError):
     pass
-
-
-def sha256_of(path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def fetch_archive(path: str | None, url: str | None, sha256: str, download_to) -> Path:
