@@ -52,7 +52,7 @@ def test_enroll_identify_and_verify_through_the_console_script(bundle, people, t
     assert enrolled.returncode == 0, enrolled.stderr
     summary = json.loads(enrolled.stdout)
     reasons = {Path(p["file"]).name: p["error"] for p in summary["left_out"]}
-    assert "not an image" in reasons["corrupt.jpg"] and "empty file" in reasons["empty.png"]
+    assert "unreadable image" in reasons["corrupt.jpg"] and "empty file" in reasons["empty.png"]  # JPEG, truncated
     assert "not an image" in reasons["notes.txt"] and "no face found" in reasons["grey.png"]
     real = [p for p in people.rglob("*.jpg") if p.parent.name != "person_junk"]
     faceless = [p["file"] for p in summary["left_out"] if Path(p["file"]).parent.name != "person_junk"]
@@ -63,7 +63,7 @@ def test_enroll_identify_and_verify_through_the_console_script(bundle, people, t
     identified = run("identify", bundle, people, "--gallery", gallery, "--top-k", "2", "--json")
     assert identified.returncode == 0, identified.stderr
     results = {Path(r["file"]).name: r for r in json.loads(identified.stdout)}
-    assert "not an image" in results["corrupt.jpg"]["error"] and "no face found" in results["grey.png"]["error"]
+    assert "unreadable image" in results["corrupt.jpg"]["error"] and "no face found" in results["grey.png"]["error"]
     answered = [r for r in results.values() if "error" not in r]
     assert len(answered) == summary["images"]  # every enrolled photo is found again, the rest explained
     regions = set(json.loads((bundle / "layouts" / "lm2" / "regions.json").read_text())["regions"])
@@ -81,7 +81,7 @@ def test_enroll_identify_and_verify_through_the_console_script(bundle, people, t
     assert refused.returncode == 2 and "enrolled with another run" in refused.stderr
 
     text = run("identify", bundle, people / "person_junk" / "corrupt.jpg")
-    assert text.returncode == 1 and "corrupt.jpg: error:" in text.stdout and "not an image" in text.stdout
+    assert text.returncode == 1 and "corrupt.jpg: error:" in text.stdout and "unreadable image" in text.stdout
 
     photo = Path(answered[0]["file"])
     same = run("verify", bundle, photo, photo, "--layout", "none", "--json")
