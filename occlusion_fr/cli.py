@@ -91,7 +91,7 @@ def enroll(args, recognizer: Recognizer) -> int:
         print(f"enrolled {summary['images']} images of {summary['identities']} identities"
               + (f" into {args.output}" if summary["output"] else " (nothing written)"))
         for problem in problems:
-            print(f"  left out {problem['file']}: {problem['error']}")
+            print(f"  left out {problem['error']}")
     return 0 if len(gallery.images) else 1
 
 
