@@ -128,8 +128,8 @@ def test_experiment_on_a_layout_key_reruns_only_that_layout(origin):
                                    ("identification", f"{run_wildcards}, strategy=lm1"),
                                    ("table1", run_wildcards), ("fdm_effect", run_wildcards),
                                    ("fdm_control", f"{run_wildcards}, masking_layout=lm1"),
-                                   ("fdm_controls", run_wildcards),
-                                   ("across_seeds", "dataset=synthetic")]), output[-5000:]
+                                   ("fdm_controls", run_wildcards), ("verification", run_wildcards),
+                                   ("bundle", run_wildcards), ("across_seeds", "dataset=synthetic")]), output[-5000:]
     after = hashes(repo)
     changed = {path for path in after if after[path] != before.get(path)}
     assert any(path.startswith(f"{RUN}/masks/lm1/") for path in changed)
