@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from occlusion_fr.api import Recognizer
+from occlusion_fr.api import PhotoError, Recognizer
 from occlusion_fr.bundle import BundleError, read_bundle
 
 pytestmark = pytest.mark.slow
@@ -95,10 +95,17 @@ def test_enroll_identify_and_verify_through_the_console_script(bundle, people, t
     assert explained.stat().st_size > 1000
 
 
+def has_face(recognizer: Recognizer, photo: Path) -> bool:
+    try:
+        recognizer.face(photo)
+        return True
+    except PhotoError:
+        return False
+
+
 def test_the_api_answers_as_the_command(bundle, people):
     recognizer = Recognizer.from_bundle(bundle)
-    photo = next(p for p in sorted(people.rglob("*.jpg")) if p.parent.name != "person_junk"
-                 and "error" not in json.loads(run("identify", bundle, p, "--json").stdout)[0])
+    photo = next(p for p in sorted(people.rglob("*.jpg")) if p.parent.name != "person_junk" and has_face(recognizer, p))
     command = json.loads(run("identify", bundle, photo, "--json", "--layout", "grid3x3").stdout)[0]
     answer = recognizer.identify(photo, layout="grid3x3")
     assert answer["top"][0]["identity"] == command["top"][0]["identity"]
