@@ -30,7 +30,6 @@ from occlusion_fr.metrics import identity_scores
 from occlusion_fr.models.features import load_feature_maps
 
 NO_FDM = "none"
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
 UNKNOWN = "unknown"
 
 

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from pathlib import Path
 
 import numpy as np
 import torch
 
 from occlusion_fr.io import read_json
-from occlusion_fr.masking.fdm import feature_discarding_mask, occluded_regions, region_overlap, region_pixel_masks
+from occlusion_fr.masking.dictionary import load_mask_dictionary
+from occlusion_fr.masking.fdm import (feature_discarding_mask, group_rows, occluded_regions, region_overlap,
+                                      region_pixel_masks)
 from occlusion_fr.models.features import embed_maps, feature_maps, load_base_cnn
 from occlusion_fr.models.segmenter import build_segmenter, predict
 from occlusion_fr.models.training import Device, choose_device, load_into
@@ -36,7 +37,7 @@ class MaskingLayout:
     @classmethod
     def load(cls, regions_path, mask_paths) -> MaskingLayout:
         layout = read_json(regions_path)
-        dictionary = {Path(path).stem: np.load(path, allow_pickle=False) for path in mask_paths}
+        dictionary = load_mask_dictionary(mask_paths)
         missing = [region for region in layout["regions"] if region not in dictionary]
         if missing:
             raise ValueError(f"layout {layout['layout']} ({regions_path}): no mask file for regions {missing}")
@@ -101,9 +102,3 @@ class FaceModels:
             out[rows] = embed_maps(self.base_cnn, maps[rows], self.device, layout.mask(selection, maps.shape[1:]))
         return normalised(out)
 
-
-def group_rows(selections: list[Selection]) -> dict[Selection, np.ndarray]:
-    groups: dict[Selection, list[int]] = {}
-    for row, selection in enumerate(selections):
-        groups.setdefault(tuple(selection), []).append(row)
-    return {selection: np.asarray(rows) for selection, rows in groups.items()}

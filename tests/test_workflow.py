@@ -10,7 +10,7 @@ import pytest
 
 from tools.rerun_cost import downstream, matching, parse_dry_run
 
-from conftest import SHARED_LFW, TINY, TINY_TRAINING, needs_lfw, snakemake, write_config
+from conftest import SHARED_LFW, TINY, needs_lfw, snakemake, write_config
 
 pytestmark = pytest.mark.slow
 # Jobs after the models: one generator and one dictionary entry per region of each masking layout

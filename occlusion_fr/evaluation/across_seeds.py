@@ -11,7 +11,6 @@ import numpy as np
 import pandas as pd
 
 from occlusion_fr.evaluation.occlusion_masks import DETECTORS
-from occlusion_fr.evaluation.strategies import NO_FDM
 from occlusion_fr.markdown import bold, markdown_table, strategy_grid
 
 CELL_KEYS = ["detector", "occlusion", "strategy"]

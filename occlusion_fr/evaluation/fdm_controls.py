@@ -22,7 +22,8 @@ import torch
 
 from occlusion_fr.evaluation.identification import MaskedGallery, kept_share
 from occlusion_fr.evaluation.strategies import ProbeSet
-from occlusion_fr.masking.fdm import feature_discarding_mask, occluded_regions, region_overlap, region_pixel_masks
+from occlusion_fr.masking.fdm import (feature_discarding_mask, group_rows, occluded_regions, region_overlap,
+                                      region_pixel_masks)
 from occlusion_fr.metrics import identity_ranks
 from occlusion_fr.models.features import embed_maps
 
@@ -50,16 +51,13 @@ def control_ranks(gallery: MaskedGallery, probes: ProbeSet, selected: list[tuple
                   seed: int) -> dict[str, list[np.ndarray]]:
     """Per control, the probes' ranks (0 = right at rank 1): one array, or one per draw for the
     random controls. ``selected`` holds each probe's occluded regions."""
-    groups: dict[tuple[str, ...], list[int]] = {}
-    for row, regions in enumerate(selected):
-        groups.setdefault(tuple(regions), []).append(row)
+    groups = group_rows(selected)
     shape = probes.maps.shape[1:]
     n = len(selected)
     ranks = {control: [np.empty(n, dtype=int) for _ in range(draws if control in RANDOM_CONTROLS else 1)]
              for control in CONTROLS}
     plain = gallery.embeddings(())
-    for regions, rows in sorted(groups.items()):
-        rows = np.asarray(rows)
+    for regions, rows in sorted(groups.items(), key=lambda item: item[0]):
         if not regions:  # nothing discarded: every control is the unmasked comparison
             same = _ranks(gallery, probes, rows, None, plain)
             for arrays in ranks.values():

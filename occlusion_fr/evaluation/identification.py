@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from occlusion_fr.masking.fdm import feature_discarding_mask
+from occlusion_fr.masking.fdm import feature_discarding_mask, group_rows
 from occlusion_fr.metrics import identity_ranks
 from occlusion_fr.models.base_cnn import BaseCNN
 from occlusion_fr.models.features import embed_maps
@@ -45,11 +45,7 @@ def masked_ranks(gallery: MaskedGallery, probe_maps: torch.Tensor, probe_labels,
     its ``selected`` regions, the gallery masked alike."""
     probe_labels = np.asarray(probe_labels)
     ranks = np.empty(len(probe_labels), dtype=int)
-    groups: dict[tuple[str, ...], list[int]] = {}
-    for row, regions in enumerate(selected):
-        groups.setdefault(tuple(regions), []).append(row)
-    for regions, rows in groups.items():
-        rows = np.asarray(rows)
+    for regions, rows in group_rows(selected).items():
         probes = embed_maps(gallery.model, probe_maps[rows], gallery.device, gallery.mask(regions))
         ranks[rows] = identity_ranks(probes, probe_labels[rows], gallery.embeddings(regions), gallery.labels)
     return ranks

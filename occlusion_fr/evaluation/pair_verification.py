@@ -14,7 +14,6 @@ and every drop is counted per fold.
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -24,6 +23,7 @@ from occlusion_fr.evaluation.verification import identity_disjoint, tar_at_far, 
 from occlusion_fr.inference import FaceModels, MaskingLayout
 from occlusion_fr.io import atomic_path, read_json, save_figure, write_csv, write_json, write_text
 from occlusion_fr.markdown import markdown_table
+from occlusion_fr.masking.dictionary import load_mask_dictionary
 from occlusion_fr.models.data import load_images
 from occlusion_fr.occlusions.geometry import UnusableFace
 from occlusion_fr.occlusions.renderers import Renderer
@@ -184,8 +184,7 @@ def run_verification(pairs: pd.DataFrame, faces: pd.DataFrame, crops_dir, split:
     for path in region_paths:
         layout = read_json(path)
         region_layouts[layout["layout"]] = layout
-    layouts = {name: MaskingLayout(name, region_layouts[name],
-                                   {Path(p).stem: np.load(p, allow_pickle=False) for p in paths})
+    layouts = {name: MaskingLayout(name, region_layouts[name], load_mask_dictionary(paths))
                for name, paths in mask_paths.items()}
     summary, scores, not_occluded = verify_pairs(models, kept, faces, crops_dir, occlusions, region_layouts, layouts,
                                                  overlap_threshold, seed, fars)

@@ -8,7 +8,6 @@ gallery are masked by that FDM and identified (``identification``).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -16,6 +15,7 @@ import torch
 
 from occlusion_fr.evaluation.identification import MaskedGallery, kept_share, masked_ranks
 from occlusion_fr.evaluation.occlusion_masks import load_occlusion_masks
+from occlusion_fr.masking.dictionary import load_mask_dictionary
 from occlusion_fr.masking.fdm import occluded_regions, region_overlap, region_pixel_masks
 from occlusion_fr.models.features import load_feature_maps
 
@@ -34,7 +34,7 @@ class ProbeSet:
 def load_masked_gallery(model, gallery_path, identity_of: dict[str, str], mask_paths, device) -> MaskedGallery:
     """The gallery's cached feature maps with a layout's mask dictionary (none for no FDM)."""
     names, maps = load_feature_maps(gallery_path)
-    dictionary = {Path(path).stem: np.load(path, allow_pickle=False) for path in mask_paths}
+    dictionary = load_mask_dictionary(mask_paths)
     return MaskedGallery(model, maps, np.array([identity_of[n] for n in names]), dictionary, device)
 
 

@@ -8,6 +8,8 @@ round(p% of the elements) are discarded whatever the values.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 
@@ -36,3 +38,8 @@ def channel_tiles(binary: np.ndarray, per_row: int = 32) -> np.ndarray:
         r, k = divmod(c, per_row)
         tiles[r * (height + 1):r * (height + 1) + height, k * (width + 1):k * (width + 1) + width] = 255 * binary[c]
     return tiles
+
+
+def load_mask_dictionary(paths) -> dict[str, np.ndarray]:
+    """A layout's mask dictionary from its ``{region}.npy`` files."""
+    return {Path(path).stem: np.load(path, allow_pickle=False) for path in paths}

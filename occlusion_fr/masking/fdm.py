@@ -42,3 +42,12 @@ def feature_discarding_mask(dictionary: dict[str, np.ndarray], selected: tuple[s
     for region in selected:
         mask = mask * dictionary[region]
     return mask
+
+
+def group_rows(selected: list[tuple[str, ...]]) -> dict[tuple[str, ...], np.ndarray]:
+    """Rows by their selected regions (one FDM each), in order of first appearance, so that
+    every distinct FDM is applied once to all its rows."""
+    groups: dict[tuple[str, ...], list[int]] = {}
+    for row, regions in enumerate(selected):
+        groups.setdefault(tuple(regions), []).append(row)
+    return {regions: np.asarray(rows) for regions, rows in groups.items()}
