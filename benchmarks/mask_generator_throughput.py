@@ -56,7 +56,7 @@ def main() -> None:
                               lambda x: x.float().contiguous(memory_format=torch.channels_last), True, device)
     after = pairs_per_second(base.to(memory_format=torch.contiguous_format), clean.float(), occluded.float(), labels,
                              lambda x: x, False, device)
-    print(f"mask generator ({device.device}, bf16={device.bf16}): bf16 maps -> channels_last batches "
+    print(f"mask generator ({device.device}, {device.precision}): bf16 maps -> channels_last batches "
           f"{before:.0f} pairs/s, float32 maps in the default layout {after:.0f} pairs/s, ratio {after / before:.2f}x")
 
 

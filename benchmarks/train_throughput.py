@@ -47,7 +47,7 @@ def main() -> None:
     args = parser.parse_args()
     config = yaml.safe_load((REPO / "config.yaml").read_text())
     torch.manual_seed(0)
-    fp32 = Device(torch.device("cpu"), bf16=False, channels_last=False)
+    fp32 = Device(torch.device("cpu"))
     chosen = choose_device(config["base_cnn"]["precision"])
     labels = torch.randint(0, 158, (64,))
     targets = (torch.rand(32, 1, 128, 96) > 0.7).float()
@@ -59,7 +59,7 @@ def main() -> None:
             lambda: build_segmenter(config["segmenter"]["encoder"]),
             lambda m, x: F.binary_cross_entropy_with_logits(m(x).float(), targets), 32),
     }
-    print(f"chosen setting: {chosen.device}, bf16={chosen.bf16}, channels_last={chosen.channels_last}")
+    print(f"chosen setting: {chosen.device}, precision={chosen.precision}, channels_last={chosen.channels_last}")
     for name, (make, loss_of, batch) in jobs.items():
         slow = images_per_second(make(), loss_of, fp32, batch, args.steps)
         fast = images_per_second(make(), loss_of, chosen, batch, args.steps)

@@ -30,3 +30,9 @@ def dataset_dir(dataset: str, root=".") -> Path:
 def seed_dir(dataset_folder, seed) -> Path:
     """A run seed's folder inside a dataset's results folder."""
     return Path(dataset_folder) / f"seed{seed}"
+
+
+def compute_limits_csv(cpu_capability: str, root=".") -> Path:
+    """`benchmarks/compute_limits.py`'s table for one CPU capability (AVX2, AVX512, ...): the
+    machine's kernel peaks and each training stage's share of them."""
+    return Path(root) / RESULTS / "compute_limits" / f"{cpu_capability}.csv"

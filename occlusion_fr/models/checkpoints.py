@@ -42,7 +42,7 @@ def data_digest(*tensors: torch.Tensor) -> str:
     occlusion, another crop margin) must not resume a checkpoint trained on the old ones."""
     digest = hashlib.sha256()
     for tensor in tensors:
-        digest.update(tensor.contiguous().numpy().tobytes())
+        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
     return digest.hexdigest()[:16]
 
 

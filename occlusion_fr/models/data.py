@@ -38,13 +38,14 @@ def augment(images: torch.Tensor, generator: torch.Generator, max_shift: int = 6
     """Random horizontal flip, shift (replicated border) and brightness/contrast/saturation
     jitter of a float batch in -1..1."""
     n, _, h, w = images.shape
-    flip = torch.rand(n, generator=generator) < 0.5
+    on = images.device  # the draws come from the CPU generator, so every device sees the same ones
+    flip = (torch.rand(n, generator=generator) < 0.5).to(on)
     images = torch.where(flip[:, None, None, None], images.flip(3), images)
     padded = torch.nn.functional.pad(images, (max_shift,) * 4, mode="replicate")
     dx = torch.randint(0, 2 * max_shift + 1, (n,), generator=generator)
     dy = torch.randint(0, 2 * max_shift + 1, (n,), generator=generator)
     images = torch.stack([padded[i, :, dy[i]:dy[i] + h, dx[i]:dx[i] + w] for i in range(n)])
-    factors = 1 + (torch.rand(n, 3, generator=generator) * 2 - 1) * jitter
+    factors = (1 + (torch.rand(n, 3, generator=generator) * 2 - 1) * jitter).to(on)
     brightness, contrast, saturation = (factors[:, i, None, None, None] for i in range(3))
     images = (images + 1) * brightness - 1
     mean = images.mean(dim=(1, 2, 3), keepdim=True)

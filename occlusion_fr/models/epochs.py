@@ -40,9 +40,17 @@ def train_epochs(stopper: EarlyStopping, max_epochs: int, train_epoch: Callable[
     return history
 
 
-def optimisation_step(optimiser: torch.optim.Optimizer, loss: torch.Tensor, schedule=None) -> None:
+def optimisation_step(optimiser: torch.optim.Optimizer, loss: torch.Tensor, schedule=None,
+                      scaler: torch.amp.GradScaler | None = None) -> None:
+    """One step; with an enabled ``scaler`` (fp16 on a GPU) the loss is scaled and a step whose
+    gradients overflowed is skipped."""
     optimiser.zero_grad(set_to_none=True)
-    loss.backward()
-    optimiser.step()
+    if scaler is not None and scaler.is_enabled():
+        scaler.scale(loss).backward()
+        scaler.step(optimiser)
+        scaler.update()
+    else:
+        loss.backward()
+        optimiser.step()
     if schedule is not None:
         schedule.step()

@@ -51,7 +51,7 @@ def train_base_cnn(table: pd.DataFrame, crops_dir, settings: dict, seed: int, ch
     identities = sorted(table["identity"].unique())
     label_of = {name: i for i, name in enumerate(identities)}
     parts = {s: table[table["split"] == s].reset_index(drop=True) for s in ("train", "val", "test")}
-    images = {s: load_images(crops_dir, part["crop"], desc=f"load {s}") for s, part in parts.items()}
+    images = {s: device.hold(load_images(crops_dir, part["crop"], desc=f"load {s}")) for s, part in parts.items()}
     labels = {s: torch.tensor([label_of[i] for i in part["identity"]]) for s, part in parts.items()}
 
     model = device.model(BaseCNN(len(identities), **architecture(settings)))
@@ -77,7 +77,7 @@ def train_base_cnn(table: pd.DataFrame, crops_dir, settings: dict, seed: int, ch
              test[1], test[5])
     return {"identities": identities, "architecture": architecture(settings), "history": history,
             "best_epoch": stopper.best_epoch + 1, "val_rank1": stopper.best, "test_rank1": test[1],
-            "test_rank5": test[5], "device": str(device.device), "bf16": device.bf16,
+            "test_rank5": test[5], "device": str(device.device), "precision": device.precision,
             "weights": {k: v.detach().cpu() for k, v in model.state_dict().items()}}
 
 
@@ -87,6 +87,7 @@ def _train(model: BaseCNN, run: Checkpointer, parts_of_run: dict, images: dict, 
     history. The best weights are in ``run.best_weights``."""
     optimiser, schedule, stopper = parts_of_run["optimiser"], parts_of_run["schedule"], parts_of_run["stopper"]
     epochs = settings["max_epochs"]
+    scaler = device.grad_scaler()
 
     def train_epoch(epoch: int) -> dict:
         model.train()
@@ -96,12 +97,12 @@ def _train(model: BaseCNN, run: Checkpointer, parts_of_run: dict, images: dict, 
         progress = tqdm(range(steps), desc=f"epoch {epoch + 1}/{epochs}", unit="batch")
         for step in progress:
             index = order[step * batch_size:(step + 1) * batch_size]
-            batch = device.images(augment(normalise(images["train"][index]), augmenter))
+            batch = device.images(augment(normalise(images["train"][index.to(images["train"].device)]), augmenter))
             target = labels["train"][index].to(device.device)
             with device.autocast():
                 logits = model.head(model(batch), target)
             loss = F.cross_entropy(logits.float(), target)
-            optimisation_step(optimiser, loss, schedule)
+            optimisation_step(optimiser, loss, schedule, scaler)
             total_loss += loss.item()
             correct += (logits.argmax(1) == target).sum().item()
             progress.set_postfix(loss=f"{total_loss / (step + 1):.3f}")

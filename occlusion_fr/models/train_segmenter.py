@@ -107,7 +107,8 @@ def train_segmenter(split_table: pd.DataFrame, sets_dir, crops_dir, occlusion_se
         history = _train(model, run, parts_of_run, train, val_images, val_labels, device, settings, seed, steps)
         run.load_best_into(model)
     return {"history": history, "best_epoch": stopper.best_epoch + 1, "val_iou": stopper.best,
-            "encoder": settings["encoder"], "device": str(device.device), "bf16": device.bf16, "model": model}
+            "encoder": settings["encoder"], "device": str(device.device), "precision": device.precision,
+            "model": model}
 
 
 def _train(model, run: Checkpointer, parts_of_run: dict, train: SegmentationData, val_images: torch.Tensor,
@@ -116,6 +117,8 @@ def _train(model, run: Checkpointer, parts_of_run: dict, train: SegmentationData
     history. The best weights are in ``run.best_weights``."""
     optimiser, schedule, stopper = parts_of_run["optimiser"], parts_of_run["schedule"], parts_of_run["stopper"]
     epochs, batch_size = settings["max_epochs"], settings["batch_size"]
+    scaler = device.grad_scaler()
+    images_of, labels_of = device.hold(train.images), device.hold(train.labels)
 
     def train_epoch(epoch: int) -> dict:
         model.train()
@@ -124,15 +127,15 @@ def _train(model, run: Checkpointer, parts_of_run: dict, train: SegmentationData
         total = 0.0
         progress = tqdm(range(steps), desc=f"epoch {epoch + 1}/{epochs}", unit="batch")
         for step in progress:
-            index = order[step * batch_size:(step + 1) * batch_size]
-            images, target = normalise(train.images[index]), train.labels[index]
-            flip = torch.rand(len(index), generator=generator) < 0.5
+            index = order[step * batch_size:(step + 1) * batch_size].to(images_of.device)
+            images, target = normalise(images_of[index]), labels_of[index]
+            flip = (torch.rand(len(index), generator=generator) < 0.5).to(images.device)
             images = torch.where(flip[:, None, None, None], images.flip(3), images)
             target = torch.where(flip[:, None, None, None], target.flip(3), target)
             with device.autocast():
                 logits = model(device.images(images))
             loss = _loss(logits, target.to(device.device))
-            optimisation_step(optimiser, loss, schedule)
+            optimisation_step(optimiser, loss, schedule, scaler)
             total += loss.item()
             progress.set_postfix(loss=f"{total / (step + 1):.3f}")
         return {"loss": total / steps}

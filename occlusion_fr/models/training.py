@@ -22,14 +22,36 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Device:
+    """Where tensors live and in which precision the convolutions run: ``dtype`` is the autocast
+    dtype (None: fp32); weights, optimiser state and losses stay float32 in every case."""
+
     device: torch.device
-    bf16: bool
-    channels_last: bool
+    dtype: torch.dtype | None = None
+    channels_last: bool = False
+
+    @property
+    def bf16(self) -> bool:
+        return self.dtype == torch.bfloat16
+
+    @property
+    def precision(self) -> str:
+        return {None: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16"}[self.dtype]
 
     def autocast(self):
-        if self.bf16:
-            return torch.autocast(self.device.type, dtype=torch.bfloat16)
+        if self.dtype is not None:
+            return torch.autocast(self.device.type, dtype=self.dtype)
         return contextlib.nullcontext()
+
+    def grad_scaler(self) -> torch.amp.GradScaler:
+        """fp16 gradients underflow without loss scaling; for fp32 and bf16 the scaler is off (a
+        pass-through)."""
+        return torch.amp.GradScaler(self.device.type, enabled=self.dtype == torch.float16)
+
+    def hold(self, data: torch.Tensor) -> torch.Tensor:
+        """A training set kept where the steps run: on a GPU the whole (uint8) set goes to GPU
+        memory once, so batches are indexed there instead of copied each step; on the CPU it
+        stays as it is."""
+        return data.to(self.device) if self.device.type == "cuda" else data
 
     def images(self, batch: torch.Tensor) -> torch.Tensor:
         batch = batch.to(self.device, non_blocking=True)
@@ -40,18 +62,35 @@ class Device:
         return module.to(memory_format=torch.channels_last) if self.channels_last else module
 
 
+PRECISIONS = ("auto", "bf16", "fp16", "fp32")
+
+
 def choose_device(precision: str = "auto") -> Device:
-    """CUDA when present; on CPU, bf16 autocast with channels_last when the CPU supports bf16
-    (benchmarks/train_throughput.py measured 2.3-2.5x over fp32 on this project's CPU)."""
+    """A CUDA GPU when present: bf16 autocast where the GPU has bf16 (Ampere and newer), else fp16
+    with loss scaling, channels_last, cuDNN's autotuner. On a CPU, bf16 autocast with
+    channels_last when the CPU supports bf16 (benchmarks/train_throughput.py measured 2.3-2.5x
+    over fp32 on this project's CPUs with avx512_bf16 or AMX), else fp32."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
     if torch.cuda.is_available():
-        return Device(torch.device("cuda"), precision in ("auto", "bf16"), True)
-    bf16 = precision == "bf16" or (precision == "auto" and torch.backends.mkldnn.is_available()
-                                   and torch.ops.mkldnn._is_mkldnn_bf16_supported())
-    return Device(torch.device("cpu"), bf16, bf16)
+        torch.backends.cudnn.benchmark = True  # fixed 128x96 shapes: autotuning pays after a few batches
+        dtype = {"fp32": None, "fp16": torch.float16, "bf16": torch.bfloat16}.get(
+            precision, torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16)
+        return Device(torch.device("cuda"), dtype, True)
+    if precision == "fp16":
+        raise ValueError("precision fp16 needs a CUDA GPU; on a CPU use auto, bf16 or fp32")
+    bf16 = precision == "bf16" or (precision == "auto" and cpu_bf16_supported())
+    return Device(torch.device("cpu"), torch.bfloat16 if bf16 else None, bf16)
+
+
+def cpu_bf16_supported() -> bool:
+    return torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported()
 
 
 def machine() -> dict:
-    """Where a training ran (recorded beside its metrics, so reported times name their machine)."""
+    """Where a training ran (recorded beside its metrics and run times, so reported times name
+    their machine). The CPU's vector capability decides the speed: with AVX2 only there is no
+    native bf16 and training runs in fp32, about 3x slower than on a CPU with avx512_bf16 or AMX."""
     cpu = "unknown CPU"
     with contextlib.suppress(OSError):
         names = [line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
@@ -59,8 +98,11 @@ def machine() -> dict:
         cpu = names[0] if names else cpu
     gpu = torch.cuda.get_device_name() if torch.cuda.is_available() else None
     threads = torch.get_num_threads()
-    description = f"{threads} CPU threads ({cpu})" + (f" and a {gpu}" if gpu else ", no GPU")
-    return {"cpu": cpu, "torch_threads": threads, "gpu": gpu, "description": description}
+    capability, bf16 = torch.backends.cpu.get_cpu_capability(), cpu_bf16_supported()
+    description = (f"{threads} CPU threads ({cpu}; {capability}, {'bf16' if bf16 else 'no bf16'})"
+                   + (f" and a {gpu}" if gpu else ", no GPU"))
+    return {"cpu": cpu, "torch_threads": threads, "cpu_capability": capability, "cpu_bf16": bf16, "gpu": gpu,
+            "description": description}
 
 
 def seed_everything(seed: int) -> None:

@@ -1,0 +1,154 @@
+"""This machine's limit and how far each training stage is from it, measured in one run.
+
+Times the kernels that matter (a 2048^3 matmul, the 3x3 convolutions of ResNet34's stages at
+128x96 and of the mask generators on the 8x6 map) in fp32 and, where the CPU has it, bf16;
+then one step of each training stage in the setting the pipeline chooses (``precision: auto``),
+its floating-point work per image counted by torch, the images per second and the share of the
+peak. Writes the table to results/compute_limits/{capability}.csv (the README renders it) with
+the recorded LFW stage times beside it. Usage: python benchmarks/compute_limits.py [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pandas as pd
+import torch
+import torch.nn.functional as F
+import yaml
+
+from occlusion_fr.io import write_csv
+from occlusion_fr.masking.generator import MaskGenerator, pdsn_loss
+from occlusion_fr.models.base_cnn import BaseCNN
+from occlusion_fr.models.segmenter import build_segmenter
+from occlusion_fr.models.training import choose_device, machine
+from occlusion_fr.results_layout import compute_limits_csv
+from tools.compute_limits import conv3x3_kernel, matmul_kernel, measure
+
+REPO = Path(__file__).resolve().parents[1]
+# (name, batch, channels, height, width): ResNet34's stages on a 128x96 crop (layer4 at output
+# stride 16, as configured), and the generator's convolution on the 8x6 map.
+CONVOLUTIONS = [("ResNet34 layer1 3x3", 64, 64, 32, 24), ("ResNet34 layer2 3x3", 64, 128, 16, 12),
+                ("ResNet34 layer3 3x3", 64, 256, 8, 6), ("layer4 / mask generator 3x3", 64, 512, 8, 6)]
+
+
+def kernel_rates(bf16: bool, timing: dict) -> list[dict]:
+    rows = []
+    dtypes = [("fp32", torch.float32, False)] + ([("bf16", torch.bfloat16, True)] if bf16 else [])
+    for precision, dtype, channels_last in dtypes:
+        rate = measure(f"matmul 2048^3 {precision}", matmul_kernel(2048, dtype), **timing)
+        rows.append({"kind": "kernel", "name": rate.name, "precision": precision,
+                     "gflops_per_second": rate.gflops_per_second})
+        for name, *shape in CONVOLUTIONS:
+            rate = measure(f"{name} {precision}", conv3x3_kernel(*shape, dtype, channels_last), **timing)
+            rows.append({"kind": "kernel", "name": rate.name, "precision": precision,
+                         "gflops_per_second": rate.gflops_per_second})
+    return rows
+
+
+def training_steps(config: dict, device) -> dict:
+    """Stage name -> (one step's callable, images per step)."""
+    classes, stride = 158, config["base_cnn"]["output_stride"]
+    base = device.model(BaseCNN(classes, stride)).train()
+    base_optimiser = torch.optim.SGD(base.parameters(), lr=0.01, momentum=0.9)
+    images = device.images(torch.randn(64, 3, 128, 96))
+    labels = torch.randint(0, classes, (64,))
+
+    def base_step():
+        with device.autocast():
+            loss = F.cross_entropy(base.head(base(images), labels).float(), labels)
+        base_optimiser.zero_grad()
+        loss.backward()
+        base_optimiser.step()
+
+    frozen = device.model(BaseCNN(classes, stride)).eval()
+    eval_images = device.images(torch.randn(256, 3, 128, 96))
+
+    @torch.no_grad()
+    def embed_step():
+        with device.autocast():
+            frozen(eval_images)
+
+    segmenter = device.model(build_segmenter(config["segmenter"]["encoder"])).train()
+    segmenter_optimiser = torch.optim.AdamW(segmenter.parameters(), lr=1e-3)
+    seg_images = device.images(torch.randn(32, 3, 128, 96))
+    targets = (torch.rand(32, 1, 128, 96) > 0.7).float()
+
+    def segmenter_step():
+        with device.autocast():
+            logits = segmenter(seg_images)
+        loss = F.binary_cross_entropy_with_logits(logits.float(), targets)
+        segmenter_optimiser.zero_grad()
+        loss.backward()
+        segmenter_optimiser.step()
+
+    for parameter in frozen.parameters():
+        parameter.requires_grad_(False)
+    generator = MaskGenerator(frozen.map_shape[0], config["mask_generator"]["kernel_size"])
+    generator_optimiser = torch.optim.Adam(generator.parameters(), lr=1e-3)
+    clean, occluded = torch.randn(64, *frozen.map_shape).relu(), torch.randn(64, *frozen.map_shape).relu()
+
+    def generator_step():
+        with device.autocast():
+            terms = pdsn_loss(frozen, generator, clean, occluded, labels, config["mask_generator"]["lambda_diff"])
+        generator_optimiser.zero_grad()
+        terms["loss"].backward()
+        generator_optimiser.step()
+
+    return {"base_cnn training step": (base_step, 64), "base CNN embedding (validation, feature maps)": (embed_step, 256),
+            "segmenter training step": (segmenter_step, 32), "mask generator training step (pairs)": (generator_step, 64)}
+
+
+# The Snakemake rules whose job times are each stage's on LFW (results/lfw/seed*/benchmarks).
+STAGE_RULES = {"base_cnn training step": ["base_cnn"], "segmenter training step": ["segmenter"],
+               "mask generator training step (pairs)": ["mask_generator"],
+               "base CNN embedding (validation, feature maps)": ["feature_maps"]}
+
+
+def recorded_minutes(rules: list[str], seed: int = 0) -> float | None:
+    folder = REPO / "results" / "lfw" / f"seed{seed}" / "benchmarks"
+    paths = [p for rule in rules for p in folder.glob(f"{rule}*.tsv")
+             if p.stem == rule or p.stem.startswith(rule + "_")]
+    if not paths:
+        return None
+    return sum(float(pd.read_csv(p, sep="\t")["s"].iloc[-1]) for p in paths) / 60
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="shorter timing (a test runs this)")
+    parser.add_argument("--output", type=Path, help="CSV to write (default: results/compute_limits/{capability}.csv)")
+    args = parser.parse_args()
+    timing = {"warmup": 1, "repeats": 1, "min_seconds": 0.0} if args.quick else {}
+    config = yaml.safe_load((REPO / "config.yaml").read_text())
+    where = machine()
+    device = choose_device(config["base_cnn"]["precision"])
+    precision = "bf16" if device.bf16 else "fp32"
+    print(f"machine: {where['description']}; torch {torch.__version__}; stages run in {precision}"
+          f"{' channels_last' if device.channels_last else ''}")
+    rows = kernel_rates(where["cpu_bf16"], timing)
+    peak = {p: max(r["gflops_per_second"] for r in rows if r["precision"] == p) for p in {r["precision"] for r in rows}}
+    print("kernels (GFLOP/s):")
+    for row in rows:
+        print(f"  {row['name']:<40} {row['gflops_per_second']:8.1f}")
+    print(f"peak: " + ", ".join(f"{p} {v:.1f} GFLOP/s" for p, v in sorted(peak.items())))
+    print(f"{'stage':<46} {'GFLOP/img':>9} {'img/s':>8} {'GFLOP/s':>8} {'of peak':>8} {'LFW min':>8}")
+    for name, (step, items) in training_steps(config, device).items():
+        rate = measure(name, step, items, **timing)
+        minutes = recorded_minutes(STAGE_RULES[name])
+        row = {"kind": "stage", "name": name, "precision": precision, "gflops_per_second": rate.gflops_per_second,
+               "gflops_per_image": rate.flops / items / 1e9, "images_per_second": rate.items_per_second,
+               "share_of_peak": rate.gflops_per_second / peak[precision], "lfw_seed0_minutes": minutes}
+        rows.append(row)
+        print(f"  {name:<44} {row['gflops_per_image']:9.2f} {row['images_per_second']:8.1f} "
+              f"{row['gflops_per_second']:8.1f} {100 * row['share_of_peak']:7.1f}% "
+              f"{'' if minutes is None else f'{minutes:8.1f}'}")
+    table = pd.DataFrame(rows).assign(machine=where["description"], torch=torch.__version__)
+    output = args.output or compute_limits_csv(where["cpu_capability"], REPO)
+    write_csv(output, table)
+    print(f"written: {output}")
+
+
+if __name__ == "__main__":
+    main()
