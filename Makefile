@@ -12,7 +12,7 @@ CORES ?= all
 SEEDS ?=
 SEEDS_CONFIG := $(if $(SEEDS),'seeds=[$(SEEDS)]')
 
-.PHONY: run pull test dry-run report bench readme aggregate bundle clean-venv
+.PHONY: run pull test test-fast dry-run report bench readme aggregate bundle gpu-pack gpu-check clean-venv
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -54,14 +54,22 @@ dry-run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
-# Stage times of run seed SEED (benchmark files), what editing one masking layout would rerun and
-# cost, training throughput (fp32 eager against the chosen CPU setting) and the mask generators'
-# map layout (ratios measured in this one run).
+# The edit loop: unit and small integration tests, without the tests marked slow (full Snakemake
+# workflows, DVC, SLURM, real trainings). `make test` and CI run everything.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow" --durations=5
+
+# Stage times and peak memory of run seed SEED (benchmark files), what editing one masking layout
+# would rerun and cost, this machine's limit against each training stage (written to
+# results/compute_limits/), and the training settings worth trying against fp32 eager (ratios
+# measured in this one run; torch.compile takes minutes: BENCH_COMPILE=--no-compile skips it).
 SEED ?= 0
+BENCH_COMPILE ?=
 bench: $(STAMP)
 	$(BIN)/python benchmarks/stage_times.py --dataset $(DATASET) --seed $(SEED)
 	$(BIN)/python benchmarks/layout_rerun.py --dataset $(DATASET) --seed $(SEED)
-	$(BIN)/python benchmarks/train_throughput.py --dataset $(DATASET) --seed $(SEED)
+	$(BIN)/python benchmarks/compute_limits.py
+	$(BIN)/python benchmarks/train_throughput.py --dataset $(DATASET) $(BENCH_COMPILE)
 	$(BIN)/python benchmarks/mask_generator_throughput.py
 
 # Table 1 over the seeds from the seeds' committed results alone (no seed is rerun): for seeds run
@@ -73,6 +81,15 @@ aggregate: $(STAMP)
 # The README's results section, rendered from the committed LFW results (a test checks it).
 readme: $(STAMP)
 	$(BIN)/python scripts/render_readme.py
+
+# The GPU path: `gpu-pack` (here) prepares .gpu/ (LFW's people with >= 10 images, wheels the
+# device image lacks) in parts that fit the device tool's 64 MiB per call; `gpu-check` (on a CUDA
+# machine) runs one LFW seed with the GPU settings and prints stage times. See benchmarks/gpu_check.sh.
+gpu-pack: $(STAMP)
+	$(BIN)/python scripts/gpu_pack.py --archive $(LFW_ARCHIVE)
+
+gpu-check:
+	bash benchmarks/gpu_check.sh run
 
 clean-venv:
 	rm -rf $(VENV)

@@ -5,7 +5,7 @@ Times the kernels that matter (a 2048^3 matmul, the 3x3 convolutions of ResNet34
 then one step of each training stage in the setting the pipeline chooses (``precision: auto``),
 its floating-point work per image counted by torch, the images per second and the share of the
 peak. Writes the table to results/compute_limits/{capability}.csv (the README renders it) with
-the recorded LFW stage times beside it. Usage: python benchmarks/compute_limits.py [--quick]
+the recorded LFW stage times (the longest committed seed, on the machine that ran it) beside it. Usage: python benchmarks/compute_limits.py [--quick]
 """
 
 from __future__ import annotations
@@ -96,23 +96,25 @@ def training_steps(config: dict, device) -> dict:
         terms["loss"].backward()
         generator_optimiser.step()
 
-    return {"base_cnn training step": (base_step, 64), "base CNN embedding (validation, feature maps)": (embed_step, 256),
+    return {"base CNN training step": (base_step, 64), "base CNN embedding (validation, feature maps)": (embed_step, 256),
             "segmenter training step": (segmenter_step, 32), "mask generator training step (pairs)": (generator_step, 64)}
 
 
 # The Snakemake rules whose job times are each stage's on LFW (results/lfw/seed*/benchmarks).
-STAGE_RULES = {"base_cnn training step": ["base_cnn"], "segmenter training step": ["segmenter"],
+STAGE_RULES = {"base CNN training step": ["base_cnn"], "segmenter training step": ["segmenter"],
                "mask generator training step (pairs)": ["mask_generator"],
                "base CNN embedding (validation, feature maps)": ["feature_maps"]}
 
 
-def recorded_minutes(rules: list[str], seed: int = 0) -> float | None:
-    folder = REPO / "results" / "lfw" / f"seed{seed}" / "benchmarks"
-    paths = [p for rule in rules for p in folder.glob(f"{rule}*.tsv")
-             if p.stem == rule or p.stem.startswith(rule + "_")]
-    if not paths:
-        return None
-    return sum(float(pd.read_csv(p, sep="\t")["s"].iloc[-1]) for p in paths) / 60
+def recorded_minutes(rules: list[str]) -> float | None:
+    """The rules' summed job minutes in the longest committed LFW seed (a resumed training's
+    benchmark covers only its last part, so the longest seed is the whole one)."""
+    totals = []
+    for folder in sorted((REPO / "results" / "lfw").glob("seed*/benchmarks")):
+        paths = [p for rule in rules for p in folder.glob(f"{rule}*.tsv") if p.stem == rule or p.stem.startswith(rule + "_")]
+        if paths:
+            totals.append(sum(float(pd.read_csv(p, sep="\t")["s"].iloc[-1]) for p in paths) / 60)
+    return max(totals, default=None)
 
 
 def main() -> None:
@@ -139,7 +141,7 @@ def main() -> None:
         minutes = recorded_minutes(STAGE_RULES[name])
         row = {"kind": "stage", "name": name, "precision": precision, "gflops_per_second": rate.gflops_per_second,
                "gflops_per_image": rate.flops / items / 1e9, "images_per_second": rate.items_per_second,
-               "share_of_peak": rate.gflops_per_second / peak[precision], "lfw_seed0_minutes": minutes}
+               "share_of_peak": rate.gflops_per_second / peak[precision], "lfw_minutes": minutes}
         rows.append(row)
         print(f"  {name:<44} {row['gflops_per_image']:9.2f} {row['images_per_second']:8.1f} "
               f"{row['gflops_per_second']:8.1f} {100 * row['share_of_peak']:7.1f}% "

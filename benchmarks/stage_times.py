@@ -1,8 +1,9 @@
 """Stage times of a finished run, from its Snakemake benchmark files (one per job).
 
 Prints per stage (rules file) the number of jobs, summed job time and share, its slowest job,
-and the ten slowest rules, for one run seed plus the jobs all seeds share (raw images,
-detection). Summed job time exceeds wall time when jobs ran side by side.
+the largest peak memory (Snakemake's max_rss) with its job, and the ten slowest rules, for one run
+seed plus the jobs all seeds share (raw images, detection); then whether any job went above the
+8 GiB memory goal. Summed job time exceeds wall time when jobs ran side by side.
 Usage: python benchmarks/stage_times.py [--dataset lfw] [--seed 0]
 """
 
@@ -17,6 +18,7 @@ from occlusion_fr.results_layout import dataset_dir, seed_dir
 from tools.stage_times import benchmark_table, rule_stages, stage_order, stage_summary
 
 REPO = Path(__file__).resolve().parents[1]
+MEMORY_GOAL_MB = 8 * 1024
 
 
 def main() -> None:
@@ -36,7 +38,12 @@ def main() -> None:
           f"({folder.relative_to(REPO)} and {shared.relative_to(REPO)})")
     for row in summary.itertuples(index=False):
         print(f"  {row.stage:<11} {row.jobs:>3} jobs {row.seconds / 60:7.1f} min {100 * row.share:5.1f}%"
-              f"   slowest {row.slowest_job} {row.slowest_seconds:.0f} s")
+              f"   slowest {row.slowest_job} {row.slowest_seconds:.0f} s   peak memory {row.max_rss / 1024:.2f} GiB"
+              f" ({row.largest_job})")
+    over = table[table["max_rss"] > MEMORY_GOAL_MB]
+    print(f"jobs above {MEMORY_GOAL_MB / 1024:.0f} GiB peak memory: "
+          + (", ".join(f"{r.job} ({r.max_rss / 1024:.2f} GiB)" for r in over.itertuples()) if len(over) else "none")
+          + f"; largest {table['max_rss'].max() / 1024:.2f} GiB")
     rules = table.groupby("rule")["seconds"].agg(["count", "sum"]).sort_values("sum", ascending=False).head(10)
     print("slowest rules:")
     for rule, row in rules.iterrows():

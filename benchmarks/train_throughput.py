@@ -1,8 +1,11 @@
-"""Training throughput: fp32 eager against the CPU setting the pipeline chooses, in one run.
+"""Training throughput of each setting worth trying on this machine, measured in one run.
 
-Prints images per second for a few training steps of the base CNN and the segmenter in each
-setting, their ratio, and the recorded wall time of the whole trainings (Snakemake benchmark
-files) for a dataset. Usage: python benchmarks/train_throughput.py [--dataset lfw] [--seed 0]
+For the base CNN, the segmenter and a mask generator, times training steps in: fp32 eager (the
+default layout), fp32 channels_last, the setting the pipeline chooses (``precision: auto``), and
+that setting under ``torch.compile`` (inductor), whose compile time is printed and counted as the
+number of steps it takes to pay back. Prints images (pairs) per second and the ratios against
+fp32 eager, then the recorded LFW training times.
+Usage: python benchmarks/train_throughput.py [--dataset lfw] [--steps 8] [--no-compile]
 """
 
 from __future__ import annotations
@@ -16,61 +19,110 @@ import torch
 import torch.nn.functional as F
 import yaml
 
+from occlusion_fr.masking.generator import MaskGenerator, pdsn_loss
 from occlusion_fr.models.base_cnn import BaseCNN
 from occlusion_fr.models.segmenter import build_segmenter
-from occlusion_fr.models.training import Device, choose_device
-from occlusion_fr.results_layout import dataset_dir, seed_dir
+from occlusion_fr.models.training import Device, choose_device, machine
+from occlusion_fr.results_layout import dataset_dir
 
 REPO = Path(__file__).resolve().parents[1]
 
 
-def images_per_second(model, loss_of, device: Device, batch_size: int, steps: int, warmup: int = 4) -> float:
-    model = device.model(model).train()
-    optimiser = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-    images = device.images(torch.randn(batch_size, 3, 128, 96))
-    for step in range(warmup + steps):
-        if step == warmup:
-            started = time.perf_counter()
+def timed_steps(step, steps: int, warmup: int) -> tuple[float, float]:
+    """(seconds of the first call, which includes any compilation; seconds per later step)."""
+    started = time.perf_counter()
+    step()
+    first = time.perf_counter() - started
+    for _ in range(warmup - 1):
+        step()
+    started = time.perf_counter()
+    for _ in range(steps):
+        step()
+    return first, (time.perf_counter() - started) / steps
+
+
+def make_step(job: str, config: dict, device: Device, compiled: bool):
+    """One training step of ``job`` in ``device``'s setting; returns (step, items per step)."""
+    torch.manual_seed(0)
+    classes, stride = 158, config["base_cnn"]["output_stride"]
+    labels = torch.randint(0, classes, (64,))
+    compile_ = torch.compile if compiled else (lambda module: module)
+    if job == "mask generator":
+        base = device.model(BaseCNN(classes, stride)).eval()
+        for parameter in base.parameters():
+            parameter.requires_grad_(False)
+        generator = device.model(MaskGenerator(base.map_shape[0], config["mask_generator"]["kernel_size"]))
+        optimiser = torch.optim.Adam(generator.parameters(), lr=1e-3)
+        clean, occluded = (device.images(torch.randn(64, *base.map_shape).relu()) for _ in range(2))
+        forward = compile_(generator)
+
+        def loss_of():
+            return pdsn_loss(base, forward, clean, occluded, labels, config["mask_generator"]["lambda_diff"])["loss"]
+        items = 64
+    elif job == "base CNN":
+        model = device.model(BaseCNN(classes, stride)).train()
+        optimiser = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+        images, forward = device.images(torch.randn(64, 3, 128, 96)), compile_(model)
+
+        def loss_of():
+            return F.cross_entropy(model.head(forward(images), labels).float(), labels)
+        items = 64
+    else:
+        model = device.model(build_segmenter(config["segmenter"]["encoder"])).train()
+        optimiser = torch.optim.AdamW(model.parameters(), lr=1e-3)
+        images, forward = device.images(torch.randn(32, 3, 128, 96)), compile_(model)
+        targets = (torch.rand(32, 1, 128, 96) > 0.7).float()
+
+        def loss_of():
+            return F.binary_cross_entropy_with_logits(forward(images).float(), targets)
+        items = 32
+
+    def step():
         with device.autocast():
-            loss = loss_of(model, images)
+            loss = loss_of()
         optimiser.zero_grad()
         loss.backward()
         optimiser.step()
-    return steps * batch_size / (time.perf_counter() - started)
+
+    return step, items
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", default="lfw")
-    parser.add_argument("--seed", type=int, default=0, help="the run seed whose training times are shown")
     parser.add_argument("--steps", type=int, default=8)
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--no-compile", action="store_true", help="skip torch.compile (minutes of compiling)")
     args = parser.parse_args()
     config = yaml.safe_load((REPO / "config.yaml").read_text())
-    torch.manual_seed(0)
-    fp32 = Device(torch.device("cpu"))
     chosen = choose_device(config["base_cnn"]["precision"])
-    labels = torch.randint(0, 158, (64,))
-    targets = (torch.rand(32, 1, 128, 96) > 0.7).float()
-    stride = config["base_cnn"]["output_stride"]
-    jobs = {
-        f"base CNN (stride {stride}, batch 64)": (
-            lambda: BaseCNN(158, stride), lambda m, x: F.cross_entropy(m.head(m(x), labels).float(), labels), 64),
-        f"segmenter ({config['segmenter']['encoder']}, batch 32)": (
-            lambda: build_segmenter(config["segmenter"]["encoder"]),
-            lambda m, x: F.binary_cross_entropy_with_logits(m(x).float(), targets), 32),
-    }
-    print(f"chosen setting: {chosen.device}, precision={chosen.precision}, channels_last={chosen.channels_last}")
-    for name, (make, loss_of, batch) in jobs.items():
-        slow = images_per_second(make(), loss_of, fp32, batch, args.steps)
-        fast = images_per_second(make(), loss_of, chosen, batch, args.steps)
-        print(f"{name}: fp32 eager {slow:.1f} img/s, chosen {fast:.1f} img/s, ratio {fast / slow:.2f}x")
+    settings = {"fp32 eager": (Device(torch.device("cpu")), False),
+                "fp32 channels_last": (Device(torch.device("cpu"), None, True), False)}
+    if chosen not in [device for device, _ in settings.values()]:  # measured once: identical settings differ by noise
+        settings[f"chosen ({chosen.precision}{', channels_last' if chosen.channels_last else ''})"] = (chosen, False)
+    if not args.no_compile:
+        settings[f"chosen ({chosen.precision}) + torch.compile"] = (chosen, True)
+    print(f"machine: {machine()['description']}; torch {torch.__version__}")
+    for job in ("base CNN", "segmenter", "mask generator"):
+        baseline = chosen_seconds = None
+        for name, (device, compiled) in settings.items():
+            step, items = make_step(job, config, device, compiled)
+            first, seconds = timed_steps(step, args.steps, args.warmup)
+            rate = items / seconds
+            baseline = baseline or rate
+            extra = ""
+            if compiled:  # against the chosen setting uncompiled
+                saved = chosen_seconds - seconds
+                extra = (f", first step {first:.1f} s (compiling)" + (
+                    f", pays back after {(first - seconds) / saved:.0f} steps" if saved > 0 else ", never pays back"))
+            elif device == chosen:
+                chosen_seconds = seconds
+            print(f"{job:<15} {name:<34} {rate:8.1f} img/s  {rate / baseline:5.2f}x fp32 eager{extra}")
     for rule in ("base_cnn", "segmenter"):
-        path = seed_dir(dataset_dir(args.dataset, REPO), args.seed) / "benchmarks" / f"{rule}.tsv"
-        if path.is_file():
-            seconds = pd.read_csv(path, sep="\t")["s"].iloc[-1]
-            print(f"{args.dataset} {rule} training wall time: {seconds / 60:.1f} min ({path.relative_to(REPO)})")
-        else:
-            print(f"{args.dataset} {rule}: no benchmark file yet ({path.relative_to(REPO)})")
+        times = [float(pd.read_csv(p, sep="\t")["s"].iloc[-1]) / 60
+                 for p in sorted(dataset_dir(args.dataset, REPO).glob(f"seed*/benchmarks/{rule}.tsv"))]
+        print(f"{args.dataset} {rule} training wall time per seed (min): "
+              + (", ".join(f"{t:.1f}" for t in times) if times else "no benchmark files yet"))
 
 
 if __name__ == "__main__":

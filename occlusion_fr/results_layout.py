@@ -32,7 +32,11 @@ def seed_dir(dataset_folder, seed) -> Path:
     return Path(dataset_folder) / f"seed{seed}"
 
 
-def compute_limits_csv(cpu_capability: str, root=".") -> Path:
-    """`benchmarks/compute_limits.py`'s table for one CPU capability (AVX2, AVX512, ...): the
+def compute_limits_dir(root=".") -> Path:
+    """`benchmarks/compute_limits.py`'s tables, one per CPU capability (AVX2, AVX512, ...): the
     machine's kernel peaks and each training stage's share of them."""
-    return Path(root) / RESULTS / "compute_limits" / f"{cpu_capability}.csv"
+    return Path(root) / RESULTS / "compute_limits"
+
+
+def compute_limits_csv(cpu_capability: str, root=".") -> Path:
+    return compute_limits_dir(root) / f"{cpu_capability}.csv"

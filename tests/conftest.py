@@ -9,6 +9,7 @@ REPO = Path(__file__).resolve().parents[1]
 SCHEMA = REPO / "schemas" / "config.schema.yaml"
 SHARED_LFW = REPO.parent / "shared" / "data" / "lfw" / "lfw-deepfunneled.tgz"
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
+TINY_PROFILE = REPO / "tests" / "profiles" / "tiny"
 
 # Small enough that the whole pipeline, trainings included, runs in about a minute.
 TINY_TRAINING = {"base_cnn": {"batch_size": 8}, "segmenter": {"batch_size": 8, "samples_per_epoch": 32,
@@ -24,7 +25,8 @@ needs_lfw = pytest.mark.skipif(not SHARED_LFW.is_file(), reason=f"LFW archive no
 def snakemake(workdir: Path, *args: str, timeout: int = 900) -> str:
     """Run the repository's workflow in ``workdir``; return its output (Snakemake logs to
     stderr), raising with that output if it fails."""
-    result = subprocess.run([*SNAKEMAKE, "-s", str(REPO / "Snakefile"), "--directory", str(workdir), *args],
+    result = subprocess.run([*SNAKEMAKE, "-s", str(REPO / "Snakefile"), "--directory", str(workdir),
+                             "--profile", str(TINY_PROFILE), *args],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=timeout)
     if result.returncode != 0:
         raise SnakemakeFailed(result.stdout)
@@ -51,7 +53,7 @@ def tiny_run(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("tiny_run")
     config = yaml.safe_load((REPO / "config.yaml").read_text())
     write_config(workdir / "config.yaml", {**config, "dataset": "synthetic", "seeds": [0]})
-    # The whole pipeline with every training: about 15 min on 2 fp32 cores, hence the long limit.
+    # The whole pipeline with every training: minutes on 2 fp32 cores, hence the long limit.
     snakemake(workdir, "--cores", "2", "--configfile", str(write_config(workdir / "tiny.yaml", TINY)), timeout=2700)
     return workdir
 

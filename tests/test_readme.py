@@ -163,3 +163,20 @@ def test_the_readme_shows_what_the_committed_lfw_results_render():
     result = subprocess.run([sys.executable, str(REPO / "scripts" / "render_readme.py"), "--check"],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     assert result.returncode == 0, result.stdout
+
+
+def test_peak_memory_and_the_compute_limit_tables_are_rendered(tmp_path):
+    results = fake_results(tmp_path / "results" / "lfw")
+    section = render_results(results, PAPER, PAPER_MODELS, REPO / "rules", STAGES)
+    assert "the largest is 0.1 GiB" in section and "0 of " in section and "Against the machine's limit" not in section
+    limits = tmp_path / "results" / "compute_limits"
+    limits.mkdir()
+    rows = [{"kind": "kernel", "name": "matmul", "precision": "fp32", "gflops_per_second": 150.0},
+            {"kind": "kernel", "name": "conv", "precision": "fp32", "gflops_per_second": 120.0},
+            {"kind": "stage", "name": "segmenter training step", "precision": "fp32", "gflops_per_second": 90.0,
+             "gflops_per_image": 6.0, "images_per_second": 15.0, "share_of_peak": 0.6, "lfw_minutes": 24.2}]
+    pd.DataFrame(rows).assign(machine="2 CPU threads (test CPU; AVX2, no bf16), no GPU", torch="2.x").to_csv(
+        limits / "AVX2.csv", index=False)
+    section = render_results(results, PAPER, PAPER_MODELS, REPO / "rules", STAGES)
+    assert "### Against the machine's limit" in section and "peak fp32 150 GFLOP/s" in section
+    assert "| segmenter training step | fp32 | 6.00 | 15.0 | 90 | 60% | 24.2 |" in section

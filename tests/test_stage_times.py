@@ -9,8 +9,8 @@ from conftest import REPO
 HEADER = "s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time\n"
 
 
-def write_benchmark(folder, name, *seconds):
-    rows = "".join(f"{s}\t0:00:00\t100.5\t1\t1\t1\t0\t0\t0\t0\n" for s in seconds)
+def write_benchmark(folder, name, *seconds, rss=100.5):
+    rows = "".join(f"{s}\t0:00:00\t{rss}\t1\t1\t1\t0\t0\t0\t0\n" for s in seconds)
     (folder / f"{name}.tsv").write_text(HEADER + rows)
 
 
@@ -24,8 +24,8 @@ def test_jobs_are_summed_per_stage_with_the_longest_rule_name_and_latest_run(tmp
     stages = {"mask": "a", "mask_generator": "b", "table1": "b"}
     write_benchmark(tmp_path, "mask_generator_lm2_eyes", 10.0)
     write_benchmark(tmp_path, "mask_generator_lm1_nose", 30.0, 5.0)  # rerun: the last line counts
-    write_benchmark(tmp_path, "mask_x", 1.0)
-    write_benchmark(tmp_path, "table1", 4.0)
+    write_benchmark(tmp_path, "mask_x", 1.0, rss="-")  # Snakemake writes "-" where it measured none
+    write_benchmark(tmp_path, "table1", 4.0, rss=9000.0)
     table = benchmark_table(tmp_path, stages)
     assert dict(zip(table["job"], table["rule"])) == {"mask_generator_lm2_eyes": "mask_generator",
                                                       "mask_generator_lm1_nose": "mask_generator",
@@ -34,6 +34,8 @@ def test_jobs_are_summed_per_stage_with_the_longest_rule_name_and_latest_run(tmp
     assert list(summary.index) == ["b", "a"]
     assert summary.loc["b", "jobs"] == 3 and summary.loc["b", "seconds"] == pytest.approx(19.0)
     assert summary.loc["b", "slowest_job"] == "mask_generator_lm2_eyes"
+    assert summary.loc["b", "largest_job"] == "table1" and summary.loc["b", "max_rss"] == pytest.approx(9000.0)
+    assert summary.loc["a", "largest_job"] == "mask_x"  # the only job, without a measurement
     assert summary["share"].sum() == pytest.approx(1.0)
 
 

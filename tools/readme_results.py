@@ -20,7 +20,7 @@ from occlusion_fr.evaluation.strategies import NO_FDM
 from occlusion_fr.io import read_json
 from occlusion_fr.logs import last_attempt
 from occlusion_fr.markdown import bold, strategy_grid
-from occlusion_fr.results_layout import seed_dir
+from occlusion_fr.results_layout import compute_limits_dir, seed_dir
 from tools.stage_times import benchmark_table, rule_stages
 
 START = "<!-- results:start (rendered by scripts/render_readme.py from results/; do not edit) -->"
@@ -139,6 +139,7 @@ def stage_times_section(results: Path, seeds: list[int], rules_dir: Path, stage_
         f"**{shared_total + per_seed[s]['seconds'].sum() / 60:.1f}**" for s in seeds) + " |")
     total = shared_total + sum(t["seconds"].sum() for t in per_seed.values()) / 60 + aggregate / 60
     lines += ["", f"Seeds {', '.join(map(str, seeds))} and their aggregate: {total:.1f} min of job time."]
+    lines += peak_memory_lines(shared, per_seed)
     resumed = resumed_jobs(results, seeds)
     if resumed:
         lines += ["", "Resumed after an interruption, so their benchmark covers only the last part of the training "
@@ -152,6 +153,42 @@ def stage_times_section(results: Path, seeds: list[int], rules_dir: Path, stage_
         for run in pd.read_csv(runs_path, dtype=str).itertuples(index=False):
             lines.append(f"| {run.finished} | {run.seeds} | {run.cores} | {float(run.wall_seconds) / 60:.1f} | "
                          f"{run.commit} | {run.machine} |")
+    return lines
+
+
+def peak_memory_lines(shared: pd.DataFrame, per_seed: dict[int, pd.DataFrame], goal_gib: float = 8.0) -> list[str]:
+    jobs = pd.concat([shared, *[t.assign(job=f"seed{s}/" + t["job"]) for s, t in per_seed.items()]], ignore_index=True)
+    if jobs["max_rss"].isna().all():
+        return []
+    largest = jobs.loc[jobs["max_rss"].idxmax()]
+    over = int((jobs["max_rss"] > goal_gib * 1024).sum())
+    return ["", f"Peak memory (Snakemake's `max_rss` per job): the largest is {largest['max_rss'] / 1024:.1f} GiB "
+            f"(`{largest['job']}`); {over} of {len(jobs)} jobs exceed the {goal_gib:.0f} GiB goal."]
+
+
+def compute_limits_section(root: Path) -> list[str]:
+    """Per measured CPU type (`results/compute_limits/*.csv`): its kernel peak and each training
+    stage's throughput and share of that peak."""
+    lines = []
+    for path in sorted(compute_limits_dir(root).glob("*.csv")):
+        table = pd.read_csv(path)
+        kernels, stages = table[table["kind"] == "kernel"], table[table["kind"] == "stage"]
+        peaks = kernels.groupby("precision")["gflops_per_second"].max()
+        lines += ["", f"{table['machine'].iloc[0]}, torch {table['torch'].iloc[0]} (`{path.relative_to(root)}`): "
+                  "peak " + ", ".join(f"{precision} {value:.0f} GFLOP/s" for precision, value in peaks.items())
+                  + " (the best of a 2048^3 matmul and the 3x3 convolutions of ResNet34's stages and of the mask "
+                  "generators). One training step per stage in the pipeline's setting, its work counted by torch "
+                  "(forward and backward), against that peak:", "",
+                  "| stage | precision | GFLOP per image | images/s | GFLOP/s | share of peak | LFW minutes (longest seed) |",
+                  "|---|---|---:|---:|---:|---:|---:|"]
+        for row in stages.itertuples(index=False):
+            minutes = "" if pd.isna(row.lfw_minutes) else f"{row.lfw_minutes:.1f}"
+            lines.append(f"| {row.name} | {row.precision} | {row.gflops_per_image:.2f} | {row.images_per_second:.1f} | "
+                         f"{row.gflops_per_second:.0f} | {100 * row.share_of_peak:.0f}% | {minutes} |")
+    if lines:
+        lines = ["Where the time goes against each measured machine's limit (`make bench`, "
+                 "`benchmarks/compute_limits.py`); the LFW minutes are the committed runs' job times, on the machine "
+                 "the wall-time table names:", *lines]
     return lines
 
 
@@ -253,6 +290,7 @@ def render_results(results: Path, paper_table: pd.DataFrame, paper_models: pd.Da
     current = [seed for seed in seeds if (seed_dir(results, seed) / "identification" / "fdm_effect.csv").is_file()]
     figure_seed = (current or seeds)[0]
     figure = f"results/lfw/seed{figure_seed}/figures/saliency_fdm.png"
+    limits = compute_limits_section(results.parent.parent)  # results/{dataset} -> the repository
     lines = [START, "", "### Data", "", *data_section(results, seeds), "",
              "### Table 1", "", *table1_section(table, seeds), "",
              "### Base CNN and segmenter", "", *models_section(models, paper_models), "",
@@ -265,7 +303,8 @@ def render_results(results: Path, paper_table: pd.DataFrame, paper_models: pd.Da
              "the LM2 regions more than half covered, the saliency without and with the FDM"
              + (", and the FDM itself (the share of the 512 channels it keeps per feature-map cell)." if current else
                 "; runs of this version add a row with the FDM itself."), "",
-             "### Wall time", "", *stage_times_section(results, seeds, rules_dir, stage_order), "", END]
+             "### Wall time", "", *stage_times_section(results, seeds, rules_dir, stage_order), "",
+             *(["### Against the machine's limit", "", *limits, ""] if limits else []), END]
     return "\n".join(lines) + "\n"
 
 

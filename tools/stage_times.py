@@ -41,7 +41,7 @@ def benchmark_table(benchmark_dir: Path, stages: dict[str, str]) -> pd.DataFrame
 
 def stage_summary(table: pd.DataFrame, order: list[str]) -> pd.DataFrame:
     """Per stage (in ``order``, the ones with jobs): jobs, summed job seconds, share of the total,
-    and its slowest job."""
+    its slowest job, and its largest peak memory (max_rss, MB) with that job."""
     rows = []
     total = table["seconds"].sum()
     for stage in order:
@@ -49,7 +49,9 @@ def stage_summary(table: pd.DataFrame, order: list[str]) -> pd.DataFrame:
         if jobs.empty:
             continue
         slowest = jobs.loc[jobs["seconds"].idxmax()]
+        largest = jobs.loc[jobs["max_rss"].fillna(-1).idxmax()]
         rows.append({"stage": stage, "jobs": len(jobs), "seconds": jobs["seconds"].sum(),
                      "share": jobs["seconds"].sum() / total, "slowest_job": slowest["job"],
-                     "slowest_seconds": slowest["seconds"]})
+                     "slowest_seconds": slowest["seconds"], "max_rss": largest["max_rss"],
+                     "largest_job": largest["job"]})
     return pd.DataFrame(rows)
