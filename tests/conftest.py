@@ -15,9 +15,12 @@ TINY_PROFILE = REPO / "tests" / "profiles" / "tiny"
 TINY_TRAINING = {"base_cnn": {"batch_size": 8}, "segmenter": {"batch_size": 8, "samples_per_epoch": 32,
                                                               "val_samples": 16},
                  "mask_generator": {"batch_size": 8}}
+# The pairs file: 10 folds of 8 matched and 8 mismatched pairs over the 4 trained and 6 unseen people.
 TINY = {**TINY_TRAINING, "datasets": {"synthetic": {"identities": 4, "images_per_identity": 5,
+                                                    "unseen_identities": 6, "pairs_per_fold": 8,
                                                     "max_epochs": {"base_cnn": 2, "segmenter": 2,
                                                                    "mask_generator": 2}}}}
+TINY_PAIRS = 2 * 10 * TINY["datasets"]["synthetic"]["pairs_per_fold"]
 
 needs_lfw = pytest.mark.skipif(not SHARED_LFW.is_file(), reason=f"LFW archive not at {SHARED_LFW}")
 

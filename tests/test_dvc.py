@@ -14,12 +14,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import REPO, TINY
+from conftest import REPO, TINY, TINY_PROFILE
 
 pytestmark = pytest.mark.slow
 ENV = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
        "GIT_AUTHOR_NAME": "test", "GIT_AUTHOR_EMAIL": "test@example.org", "GIT_COMMITTER_NAME": "test",
-       "GIT_COMMITTER_EMAIL": "test@example.org", "DVC_NO_ANALYTICS": "1"}
+       "GIT_COMMITTER_EMAIL": "test@example.org", "DVC_NO_ANALYTICS": "1",
+       "SNAKEMAKE_PROFILE": str(TINY_PROFILE)}  # dvc.yaml's snakemake commands: one thread per job
 OUT = Path("results/synthetic")
 RUN = OUT / "seed0"
 CACHED_STAGES = ["faces", "data", "occlusions", "models", "masks"]  # all but the always-changed aggregate
@@ -72,6 +73,10 @@ def origin(tmp_path_factory):
     # Two masking layouts are enough to see that an experiment on one leaves the other alone; the
     # grid's 9 generators would add a minute to CI.
     config["layouts"] = {name: config["layouts"][name] for name in ("lm1", "lm2")}
+    # Likewise two occlusions (a band and face masks) stand for all: each set is three jobs or more.
+    config["occlusion_sets"] = {split: ["eyes", "face_mask"] for split in ("train", "val", "test")}
+    config["fdm_controls"]["occlusions"] = ["face_mask"]
+    config["saliency"]["occlusions"] = ["eyes", "face_mask"]
     (origin / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
     # Commit the synthetic run's small results, as the repository does for LFW.
     ignore = origin / ".gitignore"

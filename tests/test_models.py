@@ -104,3 +104,22 @@ def test_early_stopping_ends_the_epoch_loop():
         seen.append(epoch)
         stopper.update(epoch, 0.5 if epoch == 1 else 0.4)
     assert seen == [0, 1, 2, 3]
+
+
+def test_resnet34_is_torchvision_s_with_the_same_seed():
+    from torchvision.models import resnet34
+
+    from occlusion_fr.models.resnet import ResNet34
+
+    def built(make):
+        torch.manual_seed(7)
+        return make().eval(), torch.rand(3)  # what the generator gives next shows what was drawn
+
+    (reference, after_reference), (ours, after_ours) = built(lambda: resnet34(weights=None)), built(ResNet34)
+    theirs, mine = reference.state_dict(), ours.state_dict()
+    assert list(mine) == list(theirs) and all(torch.equal(mine[key], theirs[key]) for key in theirs)
+    assert torch.equal(after_ours, after_reference)
+    x = torch.randn(2, 3, 128, 96)
+    with torch.no_grad():
+        assert torch.equal(torch.nn.Sequential(*list(ours.children())[:8])(x),  # conv1 .. layer4
+                           torch.nn.Sequential(*list(reference.children())[:8])(x))

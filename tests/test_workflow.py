@@ -10,7 +10,7 @@ import pytest
 
 from tools.rerun_cost import downstream, matching, parse_dry_run
 
-from conftest import SHARED_LFW, TINY, needs_lfw, snakemake, write_config
+from conftest import SHARED_LFW, TINY, TINY_PAIRS, needs_lfw, snakemake, write_config
 
 pytestmark = pytest.mark.slow
 # Jobs after the models: one generator and one dictionary entry per region of each masking layout
@@ -126,14 +126,14 @@ def test_data_stage_end_to_end_then_incremental(tiny_run):
     for figure in ("masks_lm2", "saliency_clean", "saliency_fdm", "verification_roc"):
         assert (out / "figures" / f"{figure}.png").stat().st_size > 1000
 
-    # Pair verification: only pairs of the 20 people never trained on, counted per fold.
+    # Pair verification: only pairs of the 6 people never trained on, counted per fold.
     pairs = pd.read_csv(shared / "pairs" / "pairs.csv")
-    assert len(pairs) == 600 and pd.read_csv(shared / "pairs" / "failures.csv").empty
+    assert len(pairs) == TINY_PAIRS and pd.read_csv(shared / "pairs" / "failures.csv").empty
     seen = set(split["identity"])
     unseen = ~(pairs["identity1"].isin(seen) | pairs["identity2"].isin(seen))
     verification = json.loads((out / "verification.json").read_text())
     counted = {key: verification["pairs"][key] for key in ("pairs", "kept", "seen_identity", "no_crop")}
-    assert counted == {"pairs": 600, "kept": int(unseen.sum()), "seen_identity": int((~unseen).sum()), "no_crop": 0}
+    assert counted == {"pairs": TINY_PAIRS, "kept": int(unseen.sum()), "seen_identity": int((~unseen).sum()), "no_crop": 0}
     assert [f["kept"] for f in verification["pairs_per_fold"]] == unseen.groupby(pairs["fold"]).sum().tolist()
     summary = pd.read_csv(out / "verification.csv")
     assert len(summary) == 9 * 4  # conditions (clean + 8 test occlusions) x strategies

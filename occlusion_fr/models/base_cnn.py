@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torchvision.models import resnet34
+from occlusion_fr.models.resnet import ResNet34
 
 from occlusion_fr import CROP_HEIGHT, CROP_WIDTH
 
@@ -42,7 +42,7 @@ class BaseCNN(nn.Module):
         super().__init__()
         if output_stride not in (16, 32):
             raise ValueError(f"output_stride must be 16 or 32, got {output_stride}")
-        net = resnet34(weights=None)
+        net = ResNet34()
         if output_stride == 16:  # last stage at stride 1: 8x6 instead of 4x3 at 128x96
             net.layer4[0].conv1.stride = (1, 1)
             net.layer4[0].downsample[0].stride = (1, 1)
