@@ -15,16 +15,14 @@ from pathlib import Path
 
 import pandas as pd
 import torch
-import torch.nn.functional as F
 import yaml
 
 from occlusion_fr.io import write_csv
-from occlusion_fr.masking.generator import MaskGenerator, pdsn_loss
 from occlusion_fr.models.base_cnn import BaseCNN
-from occlusion_fr.models.segmenter import build_segmenter
 from occlusion_fr.models.training import choose_device, machine
 from occlusion_fr.results_layout import compute_limits_csv
 from tools.compute_limits import conv3x3_kernel, matmul_kernel, measure
+from train_throughput import make_step
 
 REPO = Path(__file__).resolve().parents[1]
 # (name, batch, channels, height, width): ResNet34's stages on a 128x96 crop (layer4 at output
@@ -48,21 +46,11 @@ def kernel_rates(bf16: bool, timing: dict) -> list[dict]:
 
 
 def training_steps(config: dict, device) -> dict:
-    """Stage name -> (one step's callable, images per step)."""
-    classes, stride = 158, config["base_cnn"]["output_stride"]
-    base = device.model(BaseCNN(classes, stride)).train()
-    base_optimiser = torch.optim.SGD(base.parameters(), lr=0.01, momentum=0.9)
-    images = device.images(torch.randn(64, 3, 128, 96))
-    labels = torch.randint(0, classes, (64,))
-
-    def base_step():
-        with device.autocast():
-            loss = F.cross_entropy(base.head(base(images), labels).float(), labels)
-        base_optimiser.zero_grad()
-        loss.backward()
-        base_optimiser.step()
-
-    frozen = device.model(BaseCNN(classes, stride)).eval()
+    """Stage name -> (one step's callable, images per step): the three trainings' steps as
+    train_throughput.py builds them, and the frozen base CNN's embedding of a batch."""
+    steps = {f"{job} training step" + (" (pairs)" if job == "mask generator" else ""):
+             make_step(job, config, device, compiled=False) for job in ("base CNN", "segmenter", "mask generator")}
+    frozen = device.model(BaseCNN(158, config["base_cnn"]["output_stride"])).eval()
     eval_images = device.images(torch.randn(256, 3, 128, 96))
 
     @torch.no_grad()
@@ -70,34 +58,7 @@ def training_steps(config: dict, device) -> dict:
         with device.autocast():
             frozen(eval_images)
 
-    segmenter = device.model(build_segmenter(config["segmenter"]["encoder"])).train()
-    segmenter_optimiser = torch.optim.AdamW(segmenter.parameters(), lr=1e-3)
-    seg_images = device.images(torch.randn(32, 3, 128, 96))
-    targets = (torch.rand(32, 1, 128, 96) > 0.7).float()
-
-    def segmenter_step():
-        with device.autocast():
-            logits = segmenter(seg_images)
-        loss = F.binary_cross_entropy_with_logits(logits.float(), targets)
-        segmenter_optimiser.zero_grad()
-        loss.backward()
-        segmenter_optimiser.step()
-
-    for parameter in frozen.parameters():
-        parameter.requires_grad_(False)
-    generator = MaskGenerator(frozen.map_shape[0], config["mask_generator"]["kernel_size"])
-    generator_optimiser = torch.optim.Adam(generator.parameters(), lr=1e-3)
-    clean, occluded = torch.randn(64, *frozen.map_shape).relu(), torch.randn(64, *frozen.map_shape).relu()
-
-    def generator_step():
-        with device.autocast():
-            terms = pdsn_loss(frozen, generator, clean, occluded, labels, config["mask_generator"]["lambda_diff"])
-        generator_optimiser.zero_grad()
-        terms["loss"].backward()
-        generator_optimiser.step()
-
-    return {"base CNN training step": (base_step, 64), "base CNN embedding (validation, feature maps)": (embed_step, 256),
-            "segmenter training step": (segmenter_step, 32), "mask generator training step (pairs)": (generator_step, 64)}
+    return {**steps, "base CNN embedding (validation, feature maps)": (embed_step, 256)}
 
 
 # The Snakemake rules whose job times are each stage's on LFW (results/lfw/seed*/benchmarks).
@@ -119,7 +80,7 @@ def recorded_minutes(rules: list[str]) -> float | None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="shorter timing (a test runs this)")
+    parser.add_argument("--quick", action="store_true", help="one short timing round per measurement (a smoke run; its numbers are not representative)")
     parser.add_argument("--output", type=Path, help="CSV to write (default: results/compute_limits/{capability}.csv)")
     args = parser.parse_args()
     timing = {"warmup": 1, "repeats": 1, "min_seconds": 0.0} if args.quick else {}
