@@ -64,6 +64,10 @@ def check_references(config: dict) -> None:
         for i, name in enumerate(names):
             if name not in config["occlusions"]:
                 problems.append(f"config key occlusion_sets.{split}.{i}: no occlusion named {name!r}")
+    for i, name in enumerate(config["segmenter"]["occlusions"]):
+        for split in ("train", "val"):
+            if name not in config["occlusion_sets"][split]:
+                problems.append(f"config key segmenter.occlusions.{i}: {name!r} is not in occlusion_sets.{split}")
     for name in set(config["layouts"]) & set(config["occlusion_layouts"]):
         problems.append(f"config key occlusion_layouts.{name}: also a name in layouts (region files would clash)")
     for group in ("layouts", "occlusion_layouts"):
@@ -89,6 +93,12 @@ def check_references(config: dict) -> None:
     for i, name in enumerate(config["saliency"]["occlusions"]):
         if name not in config["occlusion_sets"]["test"]:
             problems.append(f"config key saliency.occlusions.{i}: {name!r} is not in occlusion_sets.test")
+    for i, name in enumerate(config["percentile_sweep"]["occlusions"]):
+        if name not in config["occlusion_sets"]["val"]:
+            problems.append(f"config key percentile_sweep.occlusions.{i}: {name!r} is not in occlusion_sets.val")
+    for i, name in enumerate(config["fdm_ablations"]["occlusions"]):
+        if name not in config["occlusion_sets"]["test"]:
+            problems.append(f"config key fdm_ablations.occlusions.{i}: {name!r} is not in occlusion_sets.test")
     for i, name in enumerate(config["fdm_controls"]["occlusions"]):
         if name not in config["occlusion_sets"]["test"]:
             problems.append(f"config key fdm_controls.occlusions.{i}: {name!r} is not in occlusion_sets.test")

@@ -35,6 +35,10 @@ PROBES = ["clean", *config["occlusion_sets"]["test"]]
 STRATEGIES = ["none", *LAYOUTS]
 
 OCCLUSION_SETS = [(split, name) for split, names in config["occlusion_sets"].items() for name in names]
+# The segmenter reads only its own training and validation occlusions (and every test set, to
+# score them), so rendering another training occlusion does not retrain it.
+SEGMENTER_SETS = [(split, name) for split, name in OCCLUSION_SETS
+                  if split == "test" or name in config["segmenter"]["occlusions"]]
 
 
 wildcard_constraints:
@@ -70,13 +74,13 @@ def layout_masks(wildcards):
             for region in masking_layout_regions(wildcards.masking_layout)]
 
 
-def occlusion_set_files(suffix):
-    """Input function: one file per configured (split, occlusion) set, e.g. its index."""
+def occlusion_set_files(suffix, sets=OCCLUSION_SETS):
+    """Input function: one file per (split, occlusion) set (by default every configured one), e.g. its index."""
 
     def files(wildcards):
         separator = "." if suffix == "csv" else ""
         return [run_results(f"occlusions/{split}/{name}{separator}{suffix}", wildcards.dataset, wildcards.seed)
-                for split, name in OCCLUSION_SETS]
+                for split, name in sets]
 
     return files
 
@@ -118,6 +122,9 @@ def mask_stage_outputs(dataset):
         *(["verification.md"] if has_pairs(dataset) else []),
         "bundle",
         "identification/fdm_effect.md",
+        "identification/claim_tests.md",
+        "identification/fdm_ablations.md",
+        "percentile_sweep/summary.md",
         "identification/fdm_controls.md",
         "figures/saliency_clean.png",
         "figures/saliency_fdm.png",
@@ -218,6 +225,29 @@ def fdm_control_inputs(wildcards):
     """The occlusions of `fdm_controls`, with the layout's regions and masks."""
     return masked_identification_inputs(wildcards.dataset, wildcards.seed, wildcards.masking_layout,
                                         config["fdm_controls"]["occlusions"])
+
+
+def fdm_ablation_inputs(wildcards):
+    """The occlusions of `fdm_ablations`, with the layout's regions and masks."""
+    return masked_identification_inputs(wildcards.dataset, wildcards.seed, wildcards.masking_layout,
+                                        config["fdm_ablations"]["occlusions"])
+
+
+def percentile_sweep_inputs(wildcards):
+    """A layout's regions and mean masks, the gallery, and the validation and test probes of the
+    sweep with their predicted occlusion masks."""
+    ds, seed, layout = wildcards.dataset, wildcards.seed, wildcards.masking_layout
+    probes = {"val": config["percentile_sweep"]["occlusions"], "test": config["occlusion_sets"]["test"]}
+    return {
+        "gallery": run_results("features/train/clean.npz", ds, seed),
+        "regions": run_results(f"regions/{layout}.json", ds, seed),
+        "mean_masks": [run_results(f"mask_generators/{layout}/{r}_mean_mask.npy", ds, seed)
+                       for r in masking_layout_regions(layout)],
+        **{f"{split}_probes": [run_results(f"features/{split}/{p}.npz", ds, seed) for p in names]
+           for split, names in probes.items()},
+        **{f"{split}_occlusion_masks": [run_results(f"predictions/{split}/{p}.npz", ds, seed) for p in names]
+           for split, names in probes.items()},
+    }
 
 
 def paper_table(wildcards):

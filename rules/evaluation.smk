@@ -167,6 +167,30 @@ rule fdm_effect:
         "../workflow_scripts/fdm_effect.py"
 
 
+rule claim_tests:
+    # The paper's claims per seed: an exact McNemar test per comparison on the per-probe outcomes.
+    conda:
+        "../envs/models.yaml"
+    input:
+        probes=expand(run_results("identification/probes/{strategy}.csv", "{{dataset}}", "{{seed}}"),
+                      strategy=STRATEGIES),
+    output:
+        table=run_results("identification/claim_tests.csv"),
+        report=report(
+            run_results("identification/claim_tests.md"),
+            caption="../report/claim_tests.rst",
+            category="Table 1",
+        ),
+    params:
+        alpha=config["claims"]["alpha"],
+    log:
+        run_results("logs/claim_tests.log"),
+    benchmark:
+        run_results("benchmarks/claim_tests.tsv")
+    script:
+        "../workflow_scripts/claim_tests.py"
+
+
 rule fdm_control:
     # Why a layout's FDM gains or loses on the chosen occlusions: no FDM, learned, probe only and
     # two kinds of random masks of the FDM's size.
@@ -212,3 +236,103 @@ rule fdm_controls:
         run_results("benchmarks/fdm_controls.tsv")
     script:
         "../workflow_scripts/fdm_controls.py"
+
+
+rule fdm_ablation:
+    # Where and how features are discarded, for one layout: the learned FDM before and after the
+    # embedding's batch norm, and dropping whole map cells, beside no FDM (config fdm_ablations).
+    conda:
+        "../envs/models.yaml"
+    input:
+        unpack(fdm_ablation_inputs),
+        weights=run_results("models/base_cnn/weights.pt"),
+        metrics=run_results("models/base_cnn/metrics.json"),
+        split=run_results("split.csv"),
+    output:
+        table=run_results("identification/ablations/{masking_layout}.csv"),
+    params:
+        settings=config["fdm_ablations"],
+        overlap_threshold=config["feature_discarding"]["overlap_threshold"],
+        precision=config["base_cnn"]["precision"],
+    threads: 4
+    log:
+        run_results("logs/fdm_ablation_{masking_layout}.log"),
+    benchmark:
+        run_results("benchmarks/fdm_ablation_{masking_layout}.tsv")
+    script:
+        "../workflow_scripts/fdm_ablation.py"
+
+
+rule fdm_ablations:
+    conda:
+        "../envs/models.yaml"
+    input:
+        tables=expand(run_results("identification/ablations/{masking_layout}.csv", "{{dataset}}", "{{seed}}"),
+                      masking_layout=LAYOUTS),
+    output:
+        table=run_results("identification/fdm_ablations.csv"),
+        report=report(
+            run_results("identification/fdm_ablations.md"),
+            caption="../report/fdm_ablations.rst",
+            category="Table 1",
+        ),
+    log:
+        run_results("logs/fdm_ablations.log"),
+    benchmark:
+        run_results("benchmarks/fdm_ablations.tsv")
+    script:
+        "../workflow_scripts/fdm_ablations.py"
+
+
+rule percentile_sweep:
+    # One layout's mask dictionary cut at every percentile of the sweep, scored on the validation
+    # occlusions (which choose) and on the test occlusions (for the comparison only).
+    conda:
+        "../envs/models.yaml"
+    input:
+        unpack(percentile_sweep_inputs),
+        weights=run_results("models/base_cnn/weights.pt"),
+        metrics=run_results("models/base_cnn/metrics.json"),
+        split=run_results("split.csv"),
+    output:
+        table=run_results("percentile_sweep/{masking_layout}.csv"),
+    params:
+        percentiles=config["percentile_sweep"]["percentiles"],
+        probes={"val": config["percentile_sweep"]["occlusions"], "test": config["occlusion_sets"]["test"]},
+        overlap_threshold=config["feature_discarding"]["overlap_threshold"],
+        precision=config["base_cnn"]["precision"],
+    threads: 4
+    log:
+        run_results("logs/percentile_sweep_{masking_layout}.log"),
+    benchmark:
+        run_results("benchmarks/percentile_sweep_{masking_layout}.tsv")
+    script:
+        "../workflow_scripts/percentile_sweep.py"
+
+
+rule percentile_sweeps:
+    conda:
+        "../envs/models.yaml"
+    input:
+        tables=expand(run_results("percentile_sweep/{masking_layout}.csv", "{{dataset}}", "{{seed}}"),
+                      masking_layout=LAYOUTS),
+    output:
+        table=run_results("percentile_sweep/summary.csv"),
+        report=report(
+            run_results("percentile_sweep/summary.md"),
+            caption="../report/percentile_sweep.rst",
+            category="Table 1",
+        ),
+        figure=report(
+            run_results("figures/percentile_sweep.png"),
+            caption="../report/percentile_sweep_figure.rst",
+            category="Table 1",
+        ),
+    params:
+        configured={layout: spec["percentile"] for layout, spec in config["layouts"].items()},
+    log:
+        run_results("logs/percentile_sweeps.log"),
+    benchmark:
+        run_results("benchmarks/percentile_sweeps.tsv")
+    script:
+        "../workflow_scripts/percentile_sweeps.py"

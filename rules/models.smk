@@ -38,8 +38,8 @@ rule segmenter:
     input:
         split=run_results("split.csv"),
         crops=results("{dataset}", "faces/crops"),
-        sets=occlusion_set_files(""),
-        indexes=occlusion_set_files("csv"),
+        sets=occlusion_set_files("", SEGMENTER_SETS),
+        indexes=occlusion_set_files("csv", SEGMENTER_SETS),
     output:
         weights=run_results("models/segmenter/weights.pt"),
         metrics=run_results("models/segmenter/metrics.json"),
@@ -64,7 +64,8 @@ rule segmenter:
             **config["segmenter"],
             "max_epochs": config["datasets"][wc.dataset]["max_epochs"]["segmenter"],
         },
-        occlusion_sets=config["occlusion_sets"],
+        occlusion_sets={"train": config["segmenter"]["occlusions"], "val": config["segmenter"]["occlusions"],
+                        "test": config["occlusion_sets"]["test"]},
         sets_dir=lambda wc: run_results("occlusions", wc.dataset, wc.seed),
         seed=lambda wc: int(wc.seed),
         checkpoints=lambda wc: run_results("models/segmenter/checkpoints", wc.dataset, wc.seed),

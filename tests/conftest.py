@@ -19,7 +19,9 @@ TINY_TRAINING = {"base_cnn": {"batch_size": 8}, "segmenter": {"batch_size": 8, "
 TINY = {**TINY_TRAINING, "datasets": {"synthetic": {"identities": 4, "images_per_identity": 5,
                                                     "unseen_identities": 6, "pairs_per_fold": 8,
                                                     "max_epochs": {"base_cnn": 2, "segmenter": 2,
-                                                                   "mask_generator": 2}}}}
+                                                                   "mask_generator": 2}}},
+        # The new analyses on a few values, so that the tiny run stays about a minute.
+        "percentile_sweep": {"percentiles": [20, 40]}, "fdm_ablations": {"occlusions": ["eyes", "face_mask"]}}
 TINY_PAIRS = 2 * 10 * TINY["datasets"]["synthetic"]["pairs_per_fold"]
 
 needs_lfw = pytest.mark.skipif(not SHARED_LFW.is_file(), reason=f"LFW archive not at {SHARED_LFW}")

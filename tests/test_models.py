@@ -33,6 +33,19 @@ def test_output_stride_sets_the_feature_map(stride, shape):
     torch.testing.assert_close(model(images, zeros)[0], model(images, zeros)[1])
 
 
+def test_a_pooled_head_ignores_where_a_feature_is_and_the_flatten_head_does_not():
+    torch.manual_seed(0)
+    maps = torch.rand(2, 512, 4, 3)
+    moved = maps.flip(2)  # the same features at other positions
+    pooled = BaseCNN(classes=5, output_stride=32, head="pooled").eval()
+    flatten = BaseCNN(classes=5, output_stride=32).eval()
+    assert pooled.embed[-2].in_features == 512 and flatten.embed[-2].in_features == 512 * 4 * 3
+    torch.testing.assert_close(pooled.embed(maps), pooled.embed(moved))
+    assert not torch.allclose(flatten.embed(maps), flatten.embed(moved), atol=1e-3)
+    with pytest.raises(ValueError, match="head must be one of"):
+        BaseCNN(classes=5, head="attention")
+
+
 def test_rank_k_on_a_hand_built_gallery():
     gallery = np.array([[1, 0], [0.9, 0.1], [0, 1], [-1, 0], [-0.7, -0.7]], float)
     gallery_labels = np.array(["a", "a", "b", "c", "d"])

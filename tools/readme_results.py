@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from occlusion_fr.evaluation.across_seeds import MODEL_METRICS, mean_std_text
-from occlusion_fr.evaluation.claims import check_claims
+from occlusion_fr.evaluation.claims import check_claims, claim_verdicts
 from occlusion_fr.evaluation.fdm_controls import CONTROLS
 from occlusion_fr.evaluation.strategies import NO_FDM
 from occlusion_fr.io import read_json
@@ -68,13 +68,27 @@ def models_section(models: pd.DataFrame, paper: pd.DataFrame) -> list[str]:
     return lines
 
 
-def claims_section(table: pd.DataFrame, paper_table: pd.DataFrame) -> list[str]:
-    lines = ["| paper's claim | ours (mean over seeds) | seeds where it holds | cells: ours / paper |",
-             "|---|---|---:|---|"]
-    for result in check_claims(table, paper_table):
+def claims_section(table: pd.DataFrame, paper_table: pd.DataFrame, results: Path, seeds: list[int]) -> list[str]:
+    """The claims on the mean and per seed; where a seed has its per-probe tests
+    (identification/claim_tests.csv), the seeds in which the claim holds significantly."""
+    tested = {seed: claim_verdicts(pd.read_csv(path)).set_index("claim") for seed in seeds
+              if (path := seed_dir(results, seed) / "identification" / "claim_tests.csv").is_file()}
+    alphas = {float(pd.read_csv(seed_dir(results, seed) / "identification" / "claim_tests.csv")["alpha"].iloc[0])
+              for seed in tested}
+    lines = []
+    if tested:
+        lines += [f"Significantly: in how many of the seeds with per-probe tests ({', '.join(map(str, tested))}) every "
+                  f"comparison the claim makes goes its way with an exact McNemar p < {', '.join(f'{a:g}' for a in sorted(alphas))} "
+                  "on the same test images (`results/lfw/seed*/identification/claim_tests.md`).", ""]
+    lines += ["| paper's claim | ours (mean over seeds) | seeds where it holds | significantly | cells: ours / paper |",
+              "|---|---|---:|---:|---|"]
+    for number, result in enumerate(check_claims(table, paper_table), start=1):
         verdict = "reproduced" if result["reproduced"] else "**not reproduced**"
+        significant = (f"{sum(bool(v.loc[number, 'significant']) for v in tested.values() if number in v.index)} "
+                       f"of {len(tested)}" if tested else "-")
         cells = "; ".join(f"{o} {s} {ours:.1f} / {paper:.1f}" for o, s, ours, paper in result["cells"])
-        lines.append(f"| {result['claim']} | {verdict} | {result['seeds_holding']} of {result['seeds']} | {cells} |")
+        lines.append(f"| {result['claim']} | {verdict} | {result['seeds_holding']} of {result['seeds']} | "
+                     f"{significant} | {cells} |")
     return lines
 
 
@@ -294,7 +308,7 @@ def render_results(results: Path, paper_table: pd.DataFrame, paper_models: pd.Da
     lines = [START, "", "### Data", "", *data_section(results, seeds), "",
              "### Table 1", "", *table1_section(table, seeds), "",
              "### Base CNN and segmenter", "", *models_section(models, paper_models), "",
-             "### The paper's claims on our numbers", "", *claims_section(table, paper_table), "",
+             "### The paper's claims on our numbers", "", *claims_section(table, paper_table, results, seeds), "",
              "### Face masks and sunglasses: what the FDMs do", "", *fdm_effect_section(results, seeds), "",
              *fdm_controls_section(results, seeds, paper_table), "",
              "### A probe, its predicted occlusion, the regions chosen and the FDM", "",

@@ -2,8 +2,8 @@
 
 The feature discarding masks of the later stages multiply the last convolutional feature
 map, so the network is split into ``features`` (the map) and ``embed`` (map -> embedding).
-The embedding flattens the map rather than pooling it, so that which elements a mask keeps
-matters. ``output_stride`` 32 is plain ResNet34 (a 4x3 map at 128x96); 16 runs the last
+The embedding flattens the map rather than pooling it (``head`` flatten), so that which elements
+a mask keeps matters; ``head`` pooled averages the map first, as a plain ResNet34 does. ``output_stride`` 32 is plain ResNet34 (a 4x3 map at 128x96); 16 runs the last
 stage at stride 1 (8x6), finer for masks over five horizontal bands.
 """
 
@@ -15,6 +15,9 @@ from torch import nn
 from occlusion_fr.models.resnet import ResNet34
 
 from occlusion_fr import CROP_HEIGHT, CROP_WIDTH
+
+
+HEADS = ("flatten", "pooled")
 
 
 class LMCL(nn.Module):
@@ -38,10 +41,12 @@ class LMCL(nn.Module):
 
 class BaseCNN(nn.Module):
     def __init__(self, classes: int, output_stride: int = 16, embedding_size: int = 512, dropout: float = 0.4,
-                 scale: float = 30.0, margin: float = 0.35):
+                 scale: float = 30.0, margin: float = 0.35, head: str = "flatten"):
         super().__init__()
         if output_stride not in (16, 32):
             raise ValueError(f"output_stride must be 16 or 32, got {output_stride}")
+        if head not in HEADS:
+            raise ValueError(f"head must be one of {HEADS}, got {head!r}")
         net = ResNet34()
         if output_stride == 16:  # last stage at stride 1: 8x6 instead of 4x3 at 128x96
             net.layer4[0].conv1.stride = (1, 1)
@@ -49,9 +54,13 @@ class BaseCNN(nn.Module):
         self.features = nn.Sequential(net.conv1, net.bn1, net.relu, net.maxpool,
                                       net.layer1, net.layer2, net.layer3, net.layer4)
         self.map_shape = (512, CROP_HEIGHT // output_stride, CROP_WIDTH // output_stride)
-        self.embed = nn.Sequential(nn.BatchNorm2d(512), nn.Dropout(dropout), nn.Flatten(),
-                                   nn.Linear(512 * self.map_shape[1] * self.map_shape[2], embedding_size),
-                                   nn.BatchNorm1d(embedding_size))
+        # The batch norm stays first in both heads (an FDM can multiply before or after it).
+        if head == "flatten":
+            reduce, inputs = [nn.Flatten()], 512 * self.map_shape[1] * self.map_shape[2]
+        else:
+            reduce, inputs = [nn.AdaptiveAvgPool2d(1), nn.Flatten()], 512
+        self.embed = nn.Sequential(nn.BatchNorm2d(512), nn.Dropout(dropout), *reduce,
+                                   nn.Linear(inputs, embedding_size), nn.BatchNorm1d(embedding_size))
         self.head = LMCL(embedding_size, classes, scale, margin)
 
     def forward(self, images: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:

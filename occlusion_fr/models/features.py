@@ -54,18 +54,30 @@ def load_feature_maps(path) -> tuple[np.ndarray, torch.Tensor]:
         return data["names"], torch.from_numpy(data["maps"]).view(torch.bfloat16)
 
 
+MASK_POSITIONS = ("before_bn", "after_bn")
+
+
 @torch.no_grad()
 def embed_maps(model: BaseCNN, maps: torch.Tensor, device: Device, mask: torch.Tensor | None = None,
-               batch_size: int = 512) -> np.ndarray:
-    """Embeddings (float32) of stored feature maps, each multiplied by ``mask`` first."""
+               batch_size: int = 512, position: str = "before_bn") -> np.ndarray:
+    """Embeddings (float32) of stored feature maps, each multiplied by ``mask``: ``before_bn``
+    (the method) multiplies the map itself, so a discarded element reaches the embedding's
+    first layer as its batch norm's per-channel constant; ``after_bn`` multiplies the batch-normed
+    map, so a discarded element is zero where the fully connected layer sees it."""
+    if position not in MASK_POSITIONS:
+        raise ValueError(f"mask position must be one of {MASK_POSITIONS}, got {position!r}")
     model.eval()
     out = []
     if mask is not None:
         mask = mask.to(device.device, torch.float32)
     for start in range(0, len(maps), batch_size):
         batch = maps[start:start + batch_size].to(device.device, torch.float32)
-        if mask is not None:
-            batch = batch * mask
         with device.autocast():
-            out.append(model.embed(batch).float().cpu())
+            if mask is None:
+                embedded = model.embed(batch)
+            elif position == "before_bn":
+                embedded = model.embed(batch * mask)
+            else:  # embed = batch norm, then the rest
+                embedded = model.embed[1:](model.embed[0](batch) * mask)
+        out.append(embedded.float().cpu())
     return torch.cat(out).numpy() if out else np.zeros((0, model.head.weight.shape[1]), np.float32)

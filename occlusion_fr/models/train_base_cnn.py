@@ -23,7 +23,7 @@ from occlusion_fr.models.epochs import optimisation_step, train_epochs
 from occlusion_fr.models.training import Device, EarlyStopping, choose_device, seed_everything
 
 log = logging.getLogger(__name__)
-ARCHITECTURE_KEYS = ("output_stride", "embedding_size", "dropout", "scale", "margin")
+ARCHITECTURE_KEYS = ("output_stride", "head", "embedding_size", "dropout", "scale", "margin")
 
 
 def architecture(settings: dict) -> dict:

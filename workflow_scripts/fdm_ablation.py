@@ -1,0 +1,28 @@
+import numpy as np
+import pandas as pd
+import torch
+
+from occlusion_fr.evaluation.ablations import fdm_ablations
+from occlusion_fr.evaluation.strategies import load_probe_set
+from occlusion_fr.io import read_json, write_csv
+from occlusion_fr.logs import job_logging
+from occlusion_fr.masking.dictionary import load_mask_dictionary
+from occlusion_fr.models.features import load_base_cnn, load_feature_maps
+from occlusion_fr.models.training import choose_device
+
+with job_logging(snakemake.log[0]) as log:
+    torch.set_num_threads(snakemake.threads)
+    inputs, p = snakemake.input, snakemake.params
+    device = choose_device(p.precision)
+    model, _ = load_base_cnn(inputs.weights, inputs.metrics, device)
+    identity_of = dict(pd.read_csv(inputs.split)[["image", "identity"]].itertuples(index=False))
+    names, gallery_maps = load_feature_maps(inputs.gallery)
+    probe_sets = [load_probe_set(probe, inputs.probes[i], identity_of, inputs.occlusion_masks[i])
+                  for i, probe in enumerate(p.settings["occlusions"])]
+    table = fdm_ablations(model, gallery_maps, np.array([identity_of[n] for n in names]),
+                          load_mask_dictionary(inputs.masks), probe_sets, read_json(inputs.regions),
+                          p.overlap_threshold, p.settings["variants"], device)
+    for row in table.itertuples(index=False):
+        log.info("%s / %s / %s: rank-1 %.4f, %.0f%% kept", row.strategy, row.occlusion, row.variant, row.rank1,
+                 100 * row.kept_share)
+    write_csv(snakemake.output.table, table)
