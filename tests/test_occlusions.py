@@ -60,6 +60,20 @@ def test_face_mask_pixels_change_where_the_mask_is(faces):
         assert details["style"] in FACE_MASK["styles"] and details["turn"] in (-1, 0, 1)
 
 
+def test_jpeg_re_encoding_adds_compression_noise_that_the_labels_mostly_ignore(faces):
+    lossless = list(render_all(FACE_MASK, faces))
+    jpeg = list(render_all({**FACE_MASK, "jpeg_quality": 95}, faces))
+    ious = []
+    for (_, crop, plain, exact, details), (_, _, encoded, exact_jpeg, details_jpeg) in zip(lossless, jpeg):
+        assert details == details_jpeg and np.array_equal(exact, exact_jpeg)  # the same mask, drawn alike
+        noise = np.abs(encoded.astype(int) - plain.astype(int))
+        assert 0 < noise.mean() < 6  # compression noise, a few grey levels on average
+        outside = np.abs(encoded.astype(int) - crop.astype(int)).max(-1)[~exact]
+        assert (outside > 0).mean() > 0.2  # the unmasked face changes too, as in a tool's JPEG output
+        ious.append(iou(derive_label(crop, encoded, **LABELS)[1], exact))
+    assert np.mean(ious) > 0.9
+
+
 def test_sunglasses_cover_both_eyes(faces):
     for row, _, occluded, exact, _ in render_all(SUNGLASSES, faces):
         for eye in ("left_eye", "right_eye"):

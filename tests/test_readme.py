@@ -180,3 +180,17 @@ def test_peak_memory_and_the_compute_limit_tables_are_rendered(tmp_path):
     section = render_results(results, PAPER, PAPER_MODELS, REPO / "rules", STAGES)
     assert "### Against the machine's limit" in section and "peak fp32 150 GFLOP/s" in section
     assert "| segmenter training step | fp32 | 6.00 | 15.0 | 90 | 60% | 24.2 |" in section
+
+
+def test_the_segmenter_gap_reads_iou_per_seed_and_segmenter_minus_oracle(tmp_path):
+    from tools.readme_results import segmenter_gap_section
+    table = pd.DataFrame([{"detector": d, "occlusion": o, "strategy": s, "rank1_mean": v}
+                          for d, o, s, v in (("segmenter", "eyes", "none", 0.5), ("oracle", "eyes", "none", 0.5),
+                                             ("segmenter", "eyes", "lm2", 0.40), ("oracle", "eyes", "lm2", 0.45),
+                                             ("segmenter", "clean", "none", 0.9))])
+    for seed, value in ((0, 0.8), (1, 0.9)):
+        folder = tmp_path / f"seed{seed}" / "models" / "segmenter"
+        folder.mkdir(parents=True)
+        pd.DataFrame([{"occlusion": "eyes", "iou": value}]).to_csv(folder / "test_metrics.csv", index=False)
+    lines = segmenter_gap_section(table, tmp_path, [0, 1])
+    assert "| eyes | 85.0 | -5.0 |" in lines and not any(line.startswith("| clean") for line in lines)

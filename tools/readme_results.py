@@ -92,6 +92,28 @@ def claims_section(table: pd.DataFrame, paper_table: pd.DataFrame, results: Path
     return lines
 
 
+def segmenter_gap_section(table: pd.DataFrame, results: Path, seeds: list[int]) -> list[str]:
+    """Per test occlusion: the segmenter's IoU against the difference labels (mean over seeds) and,
+    per masking layout, Table 1's rank-1 with the segmenter's regions minus the oracle's."""
+    scores = [pd.read_csv(path).set_index("occlusion") for seed in seeds
+              if (path := seed_dir(results, seed) / "models" / "segmenter" / "test_metrics.csv").is_file()]
+    cells = table.set_index(["detector", "occlusion", "strategy"])["rank1_mean"]
+    layouts = [s for s in dict.fromkeys(table["strategy"]) if s != NO_FDM]
+    occlusions = [o for o in dict.fromkeys(table["occlusion"]) if o != "clean"]
+    lines = ["Per test occlusion: the segmenter's IoU with the difference labels (test split, mean over seeds) and "
+             "Table 1's rank-1 with the segmenter's regions minus the oracle's (the renderer's exact masks), in points "
+             "(`results/lfw/seed*/models/segmenter/test_metrics.md`, `results/lfw/seed*/table1.md`):", "",
+             "| occlusion | segmenter IoU | " + " | ".join(f"{s}: segmenter - oracle" for s in layouts) + " |",
+             "|---|---:|" + "---:|" * len(layouts)]
+    for occlusion in occlusions:
+        ious = [frame.loc[occlusion, "iou"] for frame in scores if occlusion in frame.index]
+        gaps = [100 * (cells[("segmenter", occlusion, s)] - cells[("oracle", occlusion, s)])
+                if ("oracle", occlusion, s) in cells.index else np.nan for s in layouts]
+        lines.append(f"| {occlusion} | {100 * np.mean(ious):.1f} | " if ious else f"| {occlusion} | - | ")
+        lines[-1] += " | ".join("-" if np.isnan(gap) else f"{gap:+.1f}" for gap in gaps) + " |"
+    return lines
+
+
 def resumed_jobs(results: Path, seeds: list[int]) -> list[str]:
     """Trainings whose last attempt resumed: their job time misses the epochs run before it."""
     logs = [path for seed in seeds for path in sorted((seed_dir(results, seed) / "logs").glob("*.log"))]
@@ -308,6 +330,7 @@ def render_results(results: Path, paper_table: pd.DataFrame, paper_models: pd.Da
     lines = [START, "", "### Data", "", *data_section(results, seeds), "",
              "### Table 1", "", *table1_section(table, seeds), "",
              "### Base CNN and segmenter", "", *models_section(models, paper_models), "",
+             "### Segmenter against the oracle", "", *segmenter_gap_section(table, results, seeds), "",
              "### The paper's claims on our numbers", "", *claims_section(table, paper_table, results, seeds), "",
              "### Face masks and sunglasses: what the FDMs do", "", *fdm_effect_section(results, seeds), "",
              *fdm_controls_section(results, seeds, paper_table), "",

@@ -50,3 +50,12 @@ def box_pixels(box, height: int, width: int) -> tuple[int, int, int, int]:
         return int(np.clip(np.ceil(v - 0.5), 0, n))
 
     return first(x0, width), first(y0, height), first(x1, width), first(y1, height)
+
+
+def jpeg_round_trip(rgb: np.ndarray, quality: int) -> np.ndarray:
+    """An RGB uint8 image encoded as JPEG at ``quality`` and decoded again (compression noise
+    as in a tool's JPEG output)."""
+    ok, encoded = cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
+    if not ok:
+        raise ValueError("JPEG encoding failed")
+    return cv2.cvtColor(cv2.imdecode(encoded, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)

@@ -22,7 +22,7 @@ from occlusion_fr.landmarks import landmarks_from_table
 from occlusion_fr.occlusions.directory_source import image_stem, match_directory
 from occlusion_fr.occlusions.face_mask import render_face_mask
 from occlusion_fr.occlusions.geometry import UnusableFace, face_frame
-from occlusion_fr.occlusions.overlay import fill_boxes
+from occlusion_fr.occlusions.overlay import fill_boxes, jpeg_round_trip
 from occlusion_fr.occlusions.sunglasses import render_sunglasses
 
 NO_PROBLEMS = pd.DataFrame(columns=["file", "reason"])
@@ -81,7 +81,10 @@ def face_mask(name: str, spec: dict, layouts: dict, all_images: pd.Series):
 
     def procedural(row, crop, rng):
         overlay, details = render_face_mask(crop, face_frame_of(row), rng, spec["styles"], spec["turn_threshold_deg"])
-        return overlay.apply(crop), overlay.exact_mask, details
+        masked = overlay.apply(crop)
+        if spec.get("jpeg_quality") is not None:
+            masked = jpeg_round_trip(masked, spec["jpeg_quality"])
+        return masked, overlay.exact_mask, details
 
     return procedural
 
@@ -101,7 +104,8 @@ class RendererType:
 
 
 RENDERERS = {"band": RendererType(band, ("type", "layout", "regions", "intensity")),
-             "face_mask": RendererType(face_mask, ("type", "source", "directory", "styles", "turn_threshold_deg")),
+             "face_mask": RendererType(face_mask, ("type", "source", "directory", "styles", "turn_threshold_deg",
+                                                   "jpeg_quality")),
              "sunglasses": RendererType(sunglasses, ("type",))}
 
 
