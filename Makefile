@@ -11,6 +11,9 @@ CORES ?= all
 # Run seeds, e.g. SEEDS=0 or SEEDS=0,1,2; empty: config.yaml's `seeds`.
 SEEDS ?=
 SEEDS_CONFIG := $(if $(SEEDS),'seeds=[$(SEEDS)]')
+# A config overlay for an experiment, e.g. CONFIGFILE=experiments/pooled_head.yaml (with its DATASET).
+CONFIGFILE ?=
+SEEDS_CONFIG += $(if $(CONFIGFILE),--configfile $(CONFIGFILE))
 
 .PHONY: run pull test test-fast dry-run report bench readme aggregate bundle gpu-pack gpu-check clean-venv
 
@@ -24,7 +27,7 @@ $(STAMP): requirements.txt pyproject.toml
 	touch $(STAMP)
 
 # The run's wall time goes to results/$(DATASET)/run_times.csv (jobs' own times: benchmarks/).
-run: $(STAMP) $(if $(filter lfw,$(DATASET)),data/lfw/lfw-deepfunneled.tgz)
+run: $(STAMP) $(if $(filter lfw%,$(DATASET)),data/lfw/lfw-deepfunneled.tgz)
 	start=$$(date +%s) && $(BIN)/snakemake --cores $(CORES) --config dataset=$(DATASET) $(SEEDS_CONFIG) && \
 	$(BIN)/python scripts/record_run.py --dataset $(DATASET) --cores $(CORES) --seconds $$(( $$(date +%s) - start )) \
 	  --seeds "$(or $(SEEDS),$$($(BIN)/python -c 'import yaml; print(*yaml.safe_load(open("config.yaml"))["seeds"], sep=",")'))"

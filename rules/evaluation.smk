@@ -297,7 +297,9 @@ rule percentile_sweep:
     output:
         table=run_results("percentile_sweep/{masking_layout}.csv"),
     params:
-        percentiles=config["percentile_sweep"]["percentiles"],
+        # The configured percentile is always among them, to compare with the chosen one.
+        percentiles=lambda wc: sorted({*config["percentile_sweep"]["percentiles"],
+                                       config["layouts"][wc.masking_layout]["percentile"]}),
         probes={"val": config["percentile_sweep"]["occlusions"], "test": config["occlusion_sets"]["test"]},
         overlap_threshold=config["feature_discarding"]["overlap_threshold"],
         precision=config["base_cnn"]["precision"],

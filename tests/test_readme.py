@@ -89,6 +89,15 @@ def fake_results(root, seeds=(0, 1)):
                       for control, rank1 in (("no_fdm", 0.2), ("learned", 0.3 + seed / 10), ("probe_only", 0.25),
                                              ("random", 0.1), ("random_channels", 0.3))]).to_csv(
             root / f"seed{seed}" / "identification" / "fdm_controls.csv", index=False)
+        pd.DataFrame([{"strategy": "lm2", "detector": "segmenter", "occlusion": "face_mask", "variant": variant,
+                       "probes": 10, "rank1": rank1 + seed / 10, "kept_share": kept, "masked_probes_share": 0.9}
+                      for variant, rank1, kept in (("no_fdm", 0.2, 1.0), ("fdm_before_bn", 0.3, 0.5),
+                                                   ("cell_drop_after_bn", 0.4, 0.6))]).to_csv(
+            root / f"seed{seed}" / "identification" / "fdm_ablations.csv", index=False)
+        (root / f"seed{seed}" / "percentile_sweep").mkdir(parents=True)
+        pd.DataFrame([{"strategy": "lm2", "configured": 30.0, "chosen": 40.0 + 5 * seed, "val_rank1_configured": 0.5,
+                       "val_rank1_chosen": 0.6, "test_rank1_configured": 0.45, "test_rank1_chosen": 0.55}]).to_csv(
+            root / f"seed{seed}" / "percentile_sweep" / "summary.csv", index=False)
         write_json(root / f"seed{seed}" / "split_summary.json", {
             "images": 100, "identities": 5, "images_per_split": {"train": 70, "val": 15, "test": 15 + seed},
             "identities_per_split": {"train": 5, "val": 5, "test": 5}})
@@ -111,6 +120,10 @@ def test_the_section_renders_tables_claims_figure_and_stage_times(tmp_path):
     # 25; the paper's lm2 - no FDM: 19.89 - 24.20.
     assert ("| face_mask | lm2 | 20.0 | 35.0 | 25.0 | 10.0 | 30.0 | 50% | +15.0 (-4.3) | +25.0 | +20.0 | +10.0 |"
             in section)
+    # Ablations: means over the seeds (0.3 and 0.4 for the learned FDM), kept share in brackets.
+    assert "| face_mask | lm2 | 25.0 (100%) | 35.0 (50%) | 45.0 (60%) |" in section
+    assert "pooled head" not in section.split("### Where and how")[1].split("###")[0].split("\n\n")[1]
+    assert "| 1 | lm2 | 30 | 45 | 50.0 / 60.0 | 45.0 / 55.0 |" in section
     assert "101 images" in section and "no face in 1" in section
     assert "- seed 1: 70 train / 15 validation / 16 test images, 5 people in every split" in section
     assert "Job time per stage in minutes (2 CPU threads (test CPU), no GPU)" in section
@@ -194,3 +207,13 @@ def test_the_segmenter_gap_reads_iou_per_seed_and_segmenter_minus_oracle(tmp_pat
         pd.DataFrame([{"occlusion": "eyes", "iou": value}]).to_csv(folder / "test_metrics.csv", index=False)
     lines = segmenter_gap_section(table, tmp_path, [0, 1])
     assert "| eyes | 85.0 | -5.0 |" in lines and not any(line.startswith("| clean") for line in lines)
+
+
+def test_the_ablations_show_the_pooled_head_beside_when_its_experiment_ran(tmp_path):
+    results = fake_results(tmp_path / "lfw")
+    pooled = tmp_path / "lfw_pooled" / "seed0"
+    pooled.mkdir(parents=True)
+    pd.DataFrame([{"detector": "segmenter", "occlusion": "face_mask", "strategy": s, "rank1": r}
+                  for s, r in (("none", 0.3), ("lm2", 0.2))]).to_csv(pooled / "table1.csv", index=False)
+    section = render_results(results, PAPER, PAPER_MODELS, REPO / "rules", STAGES)
+    assert "| face_mask | lm2 | 25.0 (100%) | 35.0 (50%) | 45.0 (60%) | 30.0 | 20.0 |" in section

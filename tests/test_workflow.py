@@ -14,12 +14,17 @@ from conftest import SHARED_LFW, TINY, TINY_PAIRS, needs_lfw, snakemake, write_c
 
 pytestmark = pytest.mark.slow
 # Jobs after the models: one generator and one dictionary entry per region of each masking layout
-# (grid3x3 9, lm1 4, lm2 5), feature maps of train/val/test clean crops and the 8 test occlusion
-# sets, occlusion masks of the 9 test probe sets, identification with no FDM and per layout,
-# FDM controls per layout.
-MASK_STAGE_JOBS = {"feature_maps": 3 + 8, "occlusion_masks": 9, "mask_generator": 18, "mask_dictionary": 18,
+# (grid3x3 9, lm1 4, lm2 5), feature maps of train/val/test clean crops, the 8 test occlusion sets
+# and the 7 validation ones (the percentile sweep), occlusion masks of the 9 test probe sets and
+# the 7 validation sets, identification with no FDM and per layout, FDM controls, ablations and
+# the percentile sweep per layout, the claims' tests.
+PER_LAYOUT = {"fdm_control": 1, "fdm_controls": 1, "fdm_ablation": 1, "fdm_ablations": 1, "percentile_sweep": 1,
+              "percentile_sweeps": 1, "claim_tests": 1}
+MASK_STAGE_JOBS = {"feature_maps": 3 + 8 + 7, "occlusion_masks": 9 + 7, "mask_generator": 18, "mask_dictionary": 18,
                    "mask_figure": 3, "identification": 4, "table1": 1, "fdm_effect": 1, "saliency_figures": 1,
-                   "fdm_control": 3, "fdm_controls": 1, "verification": 1, "bundle": 1}
+                   "verification": 1, "bundle": 1,
+                   **{rule: 3 if rule in ("fdm_control", "fdm_ablation", "percentile_sweep") else 1
+                      for rule in PER_LAYOUT}}
 
 
 def planned_jobs(output: str) -> dict[str, int]:
@@ -123,7 +128,20 @@ def test_data_stage_end_to_end_then_incremental(tiny_run):
         for path in masks:
             mask = np.load(path)
             assert mask.shape == (512, 8, 6) and mask.sum() == mask.size - round(percentile / 100 * mask.size)
-    for figure in ("masks_lm2", "saliency_clean", "saliency_fdm", "verification_roc"):
+    ablations = pd.read_csv(out / "identification" / "fdm_ablations.csv").set_index(["occlusion", "strategy", "variant"])
+    assert len(ablations) == 2 * 3 * 5  # occlusions x masking layouts x variants
+    for (occlusion, strategy, variant), row in ablations.iterrows():  # Table 1's cells come back
+        if variant in ("fdm_before_bn", "no_fdm"):
+            cell = ("segmenter", occlusion, strategy if variant == "fdm_before_bn" else "none")
+            assert row["rank1"] == pytest.approx(cells[cell], abs=1e-3)
+    sweep = pd.read_csv(out / "percentile_sweep" / "summary.csv").set_index("strategy")
+    assert sorted(sweep.index) == ["grid3x3", "lm1", "lm2"] and sweep["chosen"].isin([20, 25, 30, 40]).all()
+    lm2_at_30 = sweep.loc["lm2", "test_rank1_configured"]  # the configured percentile is always swept
+    assert lm2_at_30 == pytest.approx(table.query("detector == 'segmenter' and strategy == 'lm2' and "
+                                                  "occlusion != 'clean'")["rank1"].mean(), abs=1e-3)
+    claims = pd.read_csv(out / "identification" / "claim_tests.csv")
+    assert set(claims["claim"]) == set(range(1, 8)) and claims["p_value"].between(0, 1).all()
+    for figure in ("masks_lm2", "saliency_clean", "saliency_fdm", "verification_roc", "percentile_sweep"):
         assert (out / "figures" / f"{figure}.png").stat().st_size > 1000
 
     # Pair verification: only pairs of the 6 people never trained on, counted per fold.
@@ -167,8 +185,8 @@ def test_data_stage_end_to_end_then_incremental(tiny_run):
     output = snakemake(workdir, "-n", "--configfile", str(write_config(workdir / "edited.yaml", edited)))
     assert planned_jobs(output) == {"region_layout": 1, "region_blocks": 1, "coverage_report": 1,
                                     "mask_generator": 4, "mask_dictionary": 4, "mask_figure": 1,
-                                    "identification": 1, "table1": 1, "fdm_effect": 1, "fdm_control": 1,
-                                    "fdm_controls": 1, "verification": 1, "bundle": 1, "across_seeds": 1, "all": 1}
+                                    "identification": 1, "table1": 1, "fdm_effect": 1, **PER_LAYOUT,
+                                    "verification": 1, "bundle": 1, "across_seeds": 1, "all": 1}
     for rule in ("region_layout", "region_blocks"):
         assert planned_wildcards(output, rule) == ["dataset=synthetic, seed=0, layout=lm1"]
     for rule in ("mask_generator", "mask_dictionary", "mask_figure"):
@@ -188,8 +206,7 @@ def test_data_stage_end_to_end_then_incremental(tiny_run):
     assert planned_jobs(output) == {"region_layout": 1, "region_blocks": 1, "coverage_report": 1,
                                     "mask_generator": 5, "mask_dictionary": 5, "mask_figure": 1,
                                     "identification": 1, "table1": 1, "fdm_effect": 1, "saliency_figures": 1,
-                                    "fdm_control": 1, "fdm_controls": 1, "verification": 1, "bundle": 1,
-                                    "across_seeds": 1, "all": 1}
+                                    **PER_LAYOUT, "verification": 1, "bundle": 1, "across_seeds": 1, "all": 1}
     assert planned_wildcards(output, "region_layout") == ["dataset=synthetic, seed=0, layout=lm2"]
 
     # ... while moving the Table 1 bands reruns the band occlusions, the segmenter and the
@@ -207,7 +224,7 @@ def test_data_stage_end_to_end_then_incremental(tiny_run):
     percentile = dict(TINY, layouts={"lm2": {"percentile": 10}})
     output = snakemake(workdir, "-n", "--configfile", str(write_config(workdir / "pct.yaml", percentile)))
     assert planned_jobs(output) == {"mask_dictionary": 5, "mask_figure": 1, "identification": 1, "table1": 1,
-                                    "fdm_effect": 1, "saliency_figures": 1, "fdm_control": 1, "fdm_controls": 1,
+                                    "fdm_effect": 1, "saliency_figures": 1, **PER_LAYOUT,
                                     "verification": 1, "bundle": 1, "across_seeds": 1, "all": 1}
     assert Counter(dag[i].rule for i in downstream(dag, matching(dag, "mask_dictionary", masking_layout="lm2"))) == \
         planned_jobs(output)
@@ -217,6 +234,6 @@ def test_data_stage_end_to_end_then_incremental(tiny_run):
     output = snakemake(workdir, "-n", "--configfile", str(write_config(workdir / "added.yaml", added)))
     assert planned_jobs(output) == {"region_layout": 1, "region_blocks": 1, "coverage_report": 1,
                                     "mask_generator": 4, "mask_dictionary": 4, "mask_figure": 1,
-                                    "identification": 1, "table1": 1, "fdm_effect": 1, "fdm_control": 1,
-                                    "fdm_controls": 1, "verification": 1, "bundle": 1, "across_seeds": 1, "all": 1}
+                                    "identification": 1, "table1": 1, "fdm_effect": 1, **PER_LAYOUT,
+                                    "verification": 1, "bundle": 1, "across_seeds": 1, "all": 1}
     assert all("masking_layout=grid2x2" in w for w in planned_wildcards(output, "mask_generator"))

@@ -299,6 +299,66 @@ def fdm_controls_section(results: Path, seeds: list[int], paper_table: pd.DataFr
     return lines + ([""] + note if note else [])
 
 
+def fdm_ablations_section(results: Path, seeds: list[int]) -> list[str]:
+    """Where and how features are discarded, means over the seeds that have the table; beside
+    them, where an experiment folder ``results/{dataset}_pooled`` holds its Table 1, the pooled
+    head's no FDM and learned FDM."""
+    tables, note = seed_tables(results, seeds, "fdm_ablations")
+    if tables is None:
+        return note
+    present = sorted(set(tables["seed"]))
+    variants = list(dict.fromkeys(tables["variant"]))
+    means = tables.groupby(["occlusion", "strategy", "variant"], sort=False)[["rank1", "kept_share"]].mean()
+    pooled_dir = results.parent / f"{results.name}_pooled"
+    pooled = {seed: pd.read_csv(path) for seed in seeds
+              if (path := seed_dir(pooled_dir, seed) / "table1.csv").is_file()}
+    pooled_cells = (pd.concat(pooled.values()).query("detector == 'segmenter'")
+                    .groupby(["occlusion", "strategy"])["rank1"].mean() if pooled else None)
+    header = " | ".join(v.replace("_", " ") for v in variants)
+    lines = [f"Where and how features are discarded (`results/lfw/seed*/identification/fdm_ablations.md`; mean over "
+             f"{seeds_text(present)}), on Table 1's models and the segmenter's regions: rank-1 (%) with the mean share "
+             "of feature elements kept in brackets. fdm: the learned FDM multiplying the feature map before the "
+             "embedding's batch norm (Table 1) or after it (a discarded element is then zero where the fully connected "
+             "layer reads it); cell drop: every channel of the map cells the occluded regions cover, nothing learned. "
+             "LM2 on every occlusion; the other layouts on face masks and sunglasses."
+             + (f" Pooled head: a plain ResNet34 head (stride 32, average pooling) trained with its own generators "
+                f"(`experiments/pooled_head.yaml`, {seeds_text(sorted(pooled))}), no FDM / its learned FDM."
+                if pooled else ""), "",
+             f"| occlusion | strategy | {header} |" + (" pooled head: no FDM | pooled head: fdm |" if pooled else ""),
+             "|---|---|" + "---:|" * (len(variants) + (2 if pooled else 0))]
+    for occlusion, strategy in dict.fromkeys((o, s) for o, s, _ in means.index):
+        if strategy != "lm2" and occlusion not in FDM_QUESTION_OCCLUSIONS:
+            continue
+        cells = [f"{100 * means.loc[(occlusion, strategy, v), 'rank1']:.1f} "
+                 f"({100 * means.loc[(occlusion, strategy, v), 'kept_share']:.0f}%)" for v in variants]
+        if pooled:
+            cells += [f"{100 * pooled_cells.get((occlusion, s), np.nan):.1f}" for s in (NO_FDM, strategy)]
+        lines.append(f"| {occlusion} | {strategy} | " + " | ".join(cells) + " |")
+    return lines + ([""] + note if note else [])
+
+
+def percentile_sweep_section(results: Path, seeds: list[int]) -> list[str]:
+    """Per masking layout and seed: the percentile chosen on validation, beside the configured
+    (the paper's), and the mean test rank-1 over the occlusions at both."""
+    present = [s for s in seeds if (seed_dir(results, s) / "percentile_sweep" / "summary.csv").is_file()]
+    if not present:
+        return [f"Not in the committed results of {seeds_text(seeds)} (their runs predate the `percentile_sweep` "
+                "rule)."]
+    figure = f"results/lfw/seed{present[0]}/figures/percentile_sweep.png"
+    lines = ["Each layout's mask-dictionary percentile chosen on the validation occlusions (segmenter's regions; "
+             "mean rank-1 over them), beside the configured one (the paper's), and the mean test rank-1 over the test "
+             "occlusions at both (`results/lfw/seed*/percentile_sweep/summary.md`); test takes no part in the "
+             f"choice. Table 1 uses the configured percentile.", "",
+             "| seed | layout | configured | chosen | validation: configured / chosen | test: configured / chosen |",
+             "|---|---|---:|---:|---:|---:|"]
+    for seed in present:
+        for r in pd.read_csv(seed_dir(results, seed) / "percentile_sweep" / "summary.csv").itertuples(index=False):
+            lines.append(f"| {seed} | {r.strategy} | {r.configured:g} | {r.chosen:g} | "
+                         f"{100 * r.val_rank1_configured:.1f} / {100 * r.val_rank1_chosen:.1f} | "
+                         f"{100 * r.test_rank1_configured:.1f} / {100 * r.test_rank1_chosen:.1f} |")
+    return lines + ["", f"![rank-1 against the percentile]({figure})"]
+
+
 def data_section(results: Path, seeds: list[int]) -> list[str]:
     failures = pd.read_csv(results / "faces" / "failures.csv")
     lines = []
@@ -334,6 +394,8 @@ def render_results(results: Path, paper_table: pd.DataFrame, paper_models: pd.Da
              "### The paper's claims on our numbers", "", *claims_section(table, paper_table, results, seeds), "",
              "### Face masks and sunglasses: what the FDMs do", "", *fdm_effect_section(results, seeds), "",
              *fdm_controls_section(results, seeds, paper_table), "",
+             "### Where and how features are discarded", "", *fdm_ablations_section(results, seeds), "",
+             "### The percentile chosen on validation", "", *percentile_sweep_section(results, seeds), "",
              "### A probe, its predicted occlusion, the regions chosen and the FDM", "",
              f"![probe, predicted occlusion, regions, FDM, saliency]({figure})", "",
              f"`{figure}` (seed {figure_seed}, LM2): per occlusion one test probe, the segmenter's occlusion mask, "
