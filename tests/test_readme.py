@@ -217,3 +217,15 @@ def test_the_ablations_show_the_pooled_head_beside_when_its_experiment_ran(tmp_p
                   for s, r in (("none", 0.3), ("lm2", 0.2))]).to_csv(pooled / "table1.csv", index=False)
     section = render_results(results, PAPER, PAPER_MODELS, REPO / "rules", STAGES)
     assert "| face_mask | lm2 | 25.0 (100%) | 35.0 (50%) | 45.0 (60%) | 30.0 | 20.0 |" in section
+
+
+def test_generator_epochs_name_the_generators_the_cap_ended(tmp_path):
+    from tools.readme_results import generator_epochs_section
+    for seed, (eyes_run, chin_run) in ((0, (9, 40)), (1, (12, 15))):
+        folder = tmp_path / f"seed{seed}" / "models" / "mask_generators" / "lm2"
+        for region, run in (("eyes", eyes_run), ("chin", chin_run)):
+            write_json(folder / f"{region}.json", {"history": [{}] * run, "best_epoch": run - 3 if run < 40 else 40,
+                                                   "settings": {"max_epochs": 40}})
+    lines = generator_epochs_section(tmp_path, [0, 1])
+    assert "| lm2 | eyes | 6 / 9 | 9 / 12 |" in lines and "| lm2 | chin | 40 / 40 | 12 / 15 |" in lines
+    assert "stagnation: seed 0 lm2/chin." in lines[0] and "cap 40" in lines[0]

@@ -114,6 +114,31 @@ def segmenter_gap_section(table: pd.DataFrame, results: Path, seeds: list[int]) 
     return lines
 
 
+def generator_epochs_section(results: Path, seeds: list[int]) -> list[str]:
+    """Per masking layout and region: each seed's best epoch of epochs run, and the generators
+    whose training the epoch cap ended rather than stagnation."""
+    records = {seed: {(path.parent.name, path.stem): read_json(path) for path in
+                      sorted((seed_dir(results, seed) / "models" / "mask_generators").glob("*/*.json"))}
+               for seed in seeds}
+    keys = list(dict.fromkeys(key for per_seed in records.values() for key in per_seed))
+    if not keys:
+        return ["No mask-generator records in the committed results."]
+    capped = [(seed, key) for seed, per_seed in records.items() for key, r in per_seed.items()
+              if len(r["history"]) >= r["settings"]["max_epochs"]]
+    caps = sorted({r["settings"]["max_epochs"] for per_seed in records.values() for r in per_seed.values()})
+    lines = [f"Mask generators: the epoch with the lowest validation loss (kept) and the epochs run, per seed "
+             f"(`results/lfw/seed*/models/mask_generators/*/*.json`; cap {', '.join(map(str, caps))}, patience as "
+             f"configured). Ended by the cap rather than by stagnation: "
+             + (", ".join(f"seed {seed} {layout}/{region}" for seed, (layout, region) in capped) if capped else "none")
+             + ".", "", "| layout | region | " + " | ".join(f"seed {s}: best / run" for s in seeds) + " |",
+             "|---|---|" + "---:|" * len(seeds)]
+    for layout, region in keys:
+        cells = [f"{records[s][(layout, region)]['best_epoch']} / {len(records[s][(layout, region)]['history'])}"
+                 if (layout, region) in records[s] else "-" for s in seeds]
+        lines.append(f"| {layout} | {region} | " + " | ".join(cells) + " |")
+    return lines
+
+
 def resumed_jobs(results: Path, seeds: list[int]) -> list[str]:
     """Trainings whose last attempt resumed: their job time misses the epochs run before it."""
     logs = [path for seed in seeds for path in sorted((seed_dir(results, seed) / "logs").glob("*.log"))]
@@ -391,6 +416,7 @@ def render_results(results: Path, paper_table: pd.DataFrame, paper_models: pd.Da
              "### Table 1", "", *table1_section(table, seeds), "",
              "### Base CNN and segmenter", "", *models_section(models, paper_models), "",
              "### Segmenter against the oracle", "", *segmenter_gap_section(table, results, seeds), "",
+             "### Mask generators: trained until they stagnate", "", *generator_epochs_section(results, seeds), "",
              "### The paper's claims on our numbers", "", *claims_section(table, paper_table, results, seeds), "",
              "### Face masks and sunglasses: what the FDMs do", "", *fdm_effect_section(results, seeds), "",
              *fdm_controls_section(results, seeds, paper_table), "",
