@@ -23,7 +23,7 @@ import yaml
 from occlusion_fr.masking.dictionary import binarise
 from occlusion_fr.masking.generator import mean_mask, region_pairs, region_seed, train_mask_generator
 from occlusion_fr.models.features import load_base_cnn, load_feature_maps
-from occlusion_fr.models.training import choose_device
+from occlusion_fr.models.training import choose_device, machine
 
 
 def main() -> None:
@@ -51,7 +51,7 @@ def main() -> None:
              for split in ("train", "val")}
     seed = region_seed(seed_of_run, args.layout, args.region)
     print(f"{args.run} {args.layout}/{args.region}: {len(pairs['train'][2])} training, {len(pairs['val'][2])} "
-          f"validation pairs; patience {settings['patience']}, cap {args.max_epochs}, {device.description}")
+          f"validation pairs; patience {settings['patience']}, cap {args.max_epochs}, {device.precision} on {machine()['description']}")
     reference = None
     rows = []
     for lr in args.lrs:
