@@ -157,7 +157,9 @@ def test_a_face_mask_folder_is_an_input_and_a_set_without_images_fails_with_its_
                "test/empty_mask": f"no file {len(test_images)}",
                "test/broken_mask": f"unreadable {len(test_images)}",
                "test/stray_mask": f"no file {len(test_images)}, unmatched 2"}
-    sets = {"train": ["real_mask"], "test": [*default_test, "empty_mask", "broken_mask", "stray_mask"]}
+    # (face masks and sunglasses stay listed for training: the segmenter trains on them)
+    sets = {"train": ["real_mask", "face_mask", "sunglasses"],
+            "test": [*default_test, "empty_mask", "broken_mask", "stray_mask"]}
     config = write_config(workdir / "failing.yaml", {**TINY, "occlusion_sets": sets, "occlusions": masks})
     with pytest.raises(SnakemakeFailed) as failure:
         snakemake(workdir, "--cores", "2", "--keep-going", "--configfile", str(config), "--",
