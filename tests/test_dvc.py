@@ -76,6 +76,8 @@ def origin(tmp_path_factory):
     # Likewise two occlusions (a band and face masks) stand for all: each set is three jobs or more.
     config["occlusion_sets"] = {split: ["eyes", "face_mask"] for split in ("train", "val", "test")}
     config["fdm_controls"]["occlusions"] = ["face_mask"]
+    config["segmenter"]["occlusions"] = ["face_mask"]
+    config["percentile_sweep"]["occlusions"] = ["eyes", "face_mask"]
     config["saliency"]["occlusions"] = ["eyes", "face_mask"]
     (origin / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
     # Commit the synthetic run's small results, as the repository does for LFW.
