@@ -77,9 +77,9 @@ def sweep_markdown(summary: pd.DataFrame, sweep: pd.DataFrame, dataset: str) -> 
                      f"{100 * getattr(r, 'test_rank1_chosen', np.nan):.1f} |")
     lines += ["", "## Validation rank-1 (%) per occlusion and percentile", ""]
     val = sweep[sweep["split"] == "val"]
-    percentiles = sorted(val["percentile"].unique())
     for strategy, table in val.groupby("strategy", sort=False):
         chosen = choose_percentile(table)
+        percentiles = sorted(table["percentile"].unique())  # each layout's sweep has its configured one
         cells = table.set_index(["occlusion", "percentile"])["rank1"]
         lines += [f"### {strategy}", "", "| occlusion | " + " | ".join(f"{p:g}" for p in percentiles) + " |",
                   "|---|" + "---:|" * len(percentiles)]
