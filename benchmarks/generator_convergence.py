@@ -20,10 +20,14 @@ import pandas as pd
 import torch
 import yaml
 
+from occlusion_fr.config import validate_config
 from occlusion_fr.masking.dictionary import binarise
 from occlusion_fr.masking.generator import mean_mask, region_pairs, region_seed, train_mask_generator
 from occlusion_fr.models.features import load_base_cnn, load_feature_maps
 from occlusion_fr.models.training import choose_device, machine
+
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 def main() -> None:
@@ -36,9 +40,9 @@ def main() -> None:
     parser.add_argument("--config", type=Path, default=Path("config.yaml"))
     args = parser.parse_args()
 
-    config = yaml.safe_load(args.config.read_text())
-    settings = {"kernel_size": 3, "lambda_diff": 10.0, "batch_size": 64, "patience": 3, "precision": "auto",
-                **config.get("mask_generator", {}), "max_epochs": args.max_epochs}
+    # The schema fills the documented defaults (one place owns them).
+    config = validate_config(yaml.safe_load(args.config.read_text()), REPO / "schemas/config.schema.yaml")
+    settings = {**config["mask_generator"], "max_epochs": args.max_epochs}
     percentile = config["layouts"][args.layout]["percentile"]
     seed_of_run = int(args.run.name.removeprefix("seed"))
     device = choose_device(settings["precision"])
