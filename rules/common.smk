@@ -25,6 +25,7 @@ validate_config(config, Path(workflow.basedir) / "schemas" / "config.schema.yaml
 DATASET = config["dataset"]
 # Datasets by source: a user's image folder gets its own raw and detection rules.
 IMAGE_FOLDER_DATASETS = [name for name, d in config["datasets"].items() if d["source"] == "image_folder"]
+LFW_ARCHIVE_DATASETS = [name for name, d in config["datasets"].items() if d["source"] == "lfw_archive"]
 SEEDS = config["seeds"]  # one complete run per seed: results/{dataset}/seed{seed}/
 LAYOUTS = list(config["layouts"])  # masking layouts: blocks (and later mask dictionaries)
 REGION_LAYOUTS = {**config["layouts"], **config["occlusion_layouts"]}  # all written to regions/
@@ -163,12 +164,17 @@ def source_archive(wildcards):
 
 
 def lfw_archive_input(wildcards):
-    """The local archive when it exists; otherwise nothing, and the script downloads from
-    datasets.lfw.url. Its content is pinned by datasets.lfw.sha256 (a param, so a new archive
+    """The local archive when it exists; otherwise nothing, and the script downloads from the
+    dataset's url. Its content is pinned by the dataset's sha256 (a param, so a new archive
     means a new checksum and a rerun); its time stamp is ignored (ancient), because a copied or
     re-provisioned archive gets a new one and must not rerun the whole pipeline."""
-    archive = config["datasets"]["lfw"]["archive"]
+    archive = config["datasets"][wildcards.dataset]["archive"]
     return [ancient(archive)] if archive and Path(archive).is_file() else []
+
+
+def dataset_setting(key):
+    """A param: the key's value in the wildcard dataset's settings."""
+    return lambda wildcards: config["datasets"][wildcards.dataset][key]
 
 
 def band_layouts(wildcards):

@@ -22,23 +22,26 @@ rule synthetic_dataset:
 
 
 rule lfw_dataset:
+    # datasets.lfw, or another name with `source: lfw_archive` (e.g. an experiment's own LFW run).
+    wildcard_constraints:
+        dataset=dataset_pattern(LFW_ARCHIVE_DATASETS),
     conda:
         "../envs/data.yaml"
     input:
         archive=lfw_archive_input,
     output:
-        images=directory("results/lfw/raw/images"),
-        index="results/lfw/raw/index.csv",
+        images=directory(results("{dataset}", "raw/images")),
+        index=results("{dataset}", "raw/index.csv"),
     params:
-        archive=config["datasets"]["lfw"]["archive"],
-        url=config["datasets"]["lfw"]["url"],
-        sha256=config["datasets"]["lfw"]["sha256"],
-        min_images=config["datasets"]["lfw"]["min_images"],
-        download_to="results/lfw/downloads/lfw-deepfunneled.tgz",
+        archive=dataset_setting("archive"),
+        url=dataset_setting("url"),
+        sha256=dataset_setting("sha256"),
+        min_images=dataset_setting("min_images"),
+        download_to=results("{dataset}", "downloads/lfw-deepfunneled.tgz"),
     log:
-        "results/lfw/logs/lfw_dataset.log",
+        results("{dataset}", "logs/lfw_dataset.log"),
     benchmark:
-        "results/lfw/benchmarks/lfw_dataset.tsv"
+        results("{dataset}", "benchmarks/lfw_dataset.tsv")
     script:
         "../workflow_scripts/lfw_dataset.py"
 

@@ -2,6 +2,7 @@ import copy
 
 import pytest
 import yaml
+from snakemake.utils import update_config
 
 from occlusion_fr.config import ConfigError, load_schema, validate_config
 
@@ -44,6 +45,21 @@ def test_repository_config_is_valid():
     validate_config(yaml.safe_load((REPO / "config.yaml").read_text()), SCHEMA)
 
 
+@pytest.mark.parametrize("overlay", sorted((REPO / "experiments").glob("*.yaml")), ids=lambda p: p.stem)
+def test_experiment_overlays_are_valid_on_their_own_datasets(overlay):
+    """`--configfile experiments/X.yaml` (merged as Snakemake merges it) with each dataset it adds."""
+    config = yaml.safe_load((REPO / "config.yaml").read_text())
+    extra = yaml.safe_load(overlay.read_text())
+    update_config(config, extra)
+    added = set(extra.get("datasets", {})) - {"synthetic", "lfw"}
+    assert added, f"{overlay.name} adds no dataset of its own, so its results would overwrite the default run's"
+    for name in added:
+        validated = validate_config({**copy.deepcopy(config), "dataset": name}, SCHEMA)
+        # A copy of LFW gets the same defaults as datasets.lfw.
+        if validated["datasets"][name]["source"] == "lfw_archive":
+            assert validated["datasets"][name].keys() == validated["datasets"]["lfw"].keys()
+
+
 @pytest.mark.parametrize("change, named", [
     (lambda c: c.update(datasett="lfw"), "'datasett' was unexpected"),
     (lambda c: c["split"].update(train=1.5), "config key split.train"),
@@ -74,6 +90,9 @@ def test_repository_config_is_valid():
     (lambda c: c["mask_generator"].update(kernel_size=2), "config key mask_generator.kernel_size"),
     (lambda c: c.update(seeds=[1.0]), "config key seeds.0: 1.0 is not of type 'integer'"),
     (lambda c: c["datasets"]["lfw"]["max_epochs"].update(base_cnn=30.0), "config key datasets.lfw.max_epochs.base_cnn"),
+    (lambda c: c["datasets"].update(lfw_copy={"source": "lfw_archive", "root": "photos"}),
+     "config key datasets.lfw_copy: Additional properties are not allowed"),
+    (lambda c: c["datasets"].update(mine={"root": "photos"}), "config key datasets.mine: 'source' is a required"),
     (lambda c: c["layouts"]["lm2"]["regions"]["nose"]["bottom"].update(region="mouths"),
      "config key layouts.lm2.regions.nose.bottom.region: 'mouths' is not a region of this layout"),
     (lambda c: c["occlusion_layouts"]["landmark_bands"]["regions"]["eyes"].update(top={"region": "nose",
