@@ -382,7 +382,8 @@ def pooled_head_section(results: Path, seeds: list[int]) -> list[str]:
     default_verdicts, pooled_verdicts = verdicts(results), verdicts(pooled)
     lines = [f"A plain ResNet34 head (stride 32: a 4x3 map, global average pooling before the embedding layer) "
              f"trained with its own mask generators (`experiments/pooled_head.yaml`, `results/{pooled.name}/`; "
-             f"{seeds_text(present)}; split, occlusions and segmenter with the default run's settings). Clean rank-1: {clean_rank1(pooled):.1f}% (the default flattened head: "
+             f"{seeds_text(present)}; split, occlusions and segmenter with the default run's settings). "
+             f"Clean rank-1: {clean_rank1(pooled):.1f}% (the default flattened head: "
              f"{clean_rank1(results):.1f}%). Rank-1 (%) per ablation variant, as in the table above:", "",
              *ablation_table(tables), "",
              "The paper's claims on each head, per seed, tested per probe as above (holds in how many seeds; "
