@@ -377,7 +377,8 @@ def pooled_head_section(results: Path, seeds: list[int]) -> list[str]:
     def verdict_text(per_seed: list[pd.DataFrame], number: int) -> str:
         holds = sum(bool(v.loc[number, "holds"]) for v in per_seed)
         significant = sum(bool(v.loc[number, "significant"]) for v in per_seed)
-        return f"{holds} of {len(per_seed)} ({significant} significantly, max p {max(v.loc[number, 'max_p_value'] for v in per_seed):.2g})"
+        largest_p = max(v.loc[number, "max_p_value"] for v in per_seed)
+        return f"{holds} of {len(per_seed)} ({significant} significantly, max p {largest_p:.2g})"
 
     default_verdicts, pooled_verdicts = verdicts(results), verdicts(pooled)
     lines = [f"A plain ResNet34 head (stride 32: a 4x3 map, global average pooling before the embedding layer) "
