@@ -89,11 +89,11 @@ def run_bundle(out_dir, base_cnn: tuple, segmenter_weights, train_maps, split_cs
     """Pack a run: ``base_cnn`` = (weights, metrics), ``layouts`` = {name: (regions json, mask
     files)}; the gallery is the training split's clean feature maps with their identities."""
     import numpy as np
-    import pandas as pd
 
     from occlusion_fr.io import read_json
+    from occlusion_fr.split import identities_by_image
 
-    identity_of = dict(pd.read_csv(split_csv)[["image", "identity"]].itertuples(index=False))
+    identity_of = identities_by_image(split_csv)
     # Without a pairs file there is no open-set threshold: identify then never answers unknown.
     verification = read_json(verification_json) if verification_json else {"open_set_far": None,
                                                                             "open_set_thresholds": None}

@@ -67,3 +67,8 @@ def split_summary(table: pd.DataFrame, dropped: list[str], seed: int) -> dict:
         "identities_per_split": {s: int(table.loc[table["split"] == s, "identity"].nunique()) for s in SPLITS},
         "dropped_identities": dropped,
     }
+
+
+def identities_by_image(split_csv) -> dict[str, str]:
+    """Each image's identity, from a run's split.csv (every split)."""
+    return dict(pd.read_csv(split_csv)[["image", "identity"]].itertuples(index=False))

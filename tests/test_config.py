@@ -119,3 +119,14 @@ def test_dry_run_fails_naming_the_wrong_key(workdir):
         snakemake(workdir, "-n", "--configfile", str(bad))
     with pytest.raises(SnakemakeFailed, match="config key seeds.0: 1.0 is not of type 'integer'"):
         snakemake(workdir, "-n", "--configfile", str(write_config(workdir / "seed.yaml", {"seeds": [1.0]})))
+
+
+@pytest.mark.slow
+def test_a_second_lfw_archive_dataset_gets_its_own_raw_images(workdir):
+    """An experiment's copy of LFW (any name with `source: lfw_archive`) is read into its own
+    results folder by the same rule, with its own settings."""
+    extra = write_config(workdir / "copy.yaml", {"dataset": "lfw_copy", "datasets": {"lfw_copy": {
+        "source": "lfw_archive", "archive": "elsewhere/lfw-deepfunneled.tgz", "min_images": 20}}})
+    plan = snakemake(workdir, "-n", "-p", "--configfile", str(extra), "--", "results/lfw_copy/raw/index.csv")
+    assert "rule lfw_dataset:" in plan and "results/lfw_copy/raw/images" in plan
+    assert "results/lfw/raw" not in plan

@@ -11,7 +11,7 @@ from occlusion_fr.evaluation.identification import MaskedGallery, masked_ranks
 from occlusion_fr.evaluation.occlusion_masks import load_occlusion_masks, save_occlusion_masks
 from occlusion_fr.evaluation.strategies import ProbeSet, evaluate_strategy
 from occlusion_fr.evaluation.table1 import table1, table1_markdown, with_paper
-from occlusion_fr.masking.dictionary import binarise
+from occlusion_fr.masking.dictionary import binarise, load_mask_dictionary, load_mean_masks
 from occlusion_fr.masking.fdm import feature_discarding_mask, occluded_regions, region_overlap, region_pixel_masks
 from occlusion_fr.masking.generator import MaskGenerator, block_images, mean_mask, pdsn_loss
 from occlusion_fr.models.base_cnn import BaseCNN
@@ -101,6 +101,18 @@ def test_binarisation_breaks_ties_so_the_share_stays_exact():
 def two_band_layout():
     return {"layout": "halves", "crop_height": 10, "crop_width": 4,
             "regions": {"top": {"box": [0, 0, 4, 5]}, "bottom": {"box": [0, 5, 4, 10]}}}
+
+
+def test_dictionary_and_mean_masks_are_keyed_by_region(tmp_path):
+    """`{region}.npy` (the dictionary) and `{region}_mean_mask.npy` (the generators' averages) both
+    give the region's name, the name the region layout and the FDM use."""
+    mean = np.random.default_rng(0).random((4, 2, 3)).astype(np.float32)
+    np.save(tmp_path / "eyes_mean_mask.npy", mean)
+    np.save(tmp_path / "eyes.npy", binarise(mean, 25))
+    means = load_mean_masks([tmp_path / "eyes_mean_mask.npy"])
+    assert list(means) == ["eyes"] and np.array_equal(means["eyes"], mean)
+    dictionary = load_mask_dictionary([tmp_path / "eyes.npy"])
+    assert list(dictionary) == ["eyes"] and dictionary["eyes"].mean() == pytest.approx(0.75, abs=1 / 24)
 
 
 def test_a_region_counts_as_occluded_only_above_half_its_area():

@@ -122,7 +122,7 @@ def test_the_section_renders_tables_claims_figure_and_stage_times(tmp_path):
             in section)
     # Ablations: means over the seeds (0.3 and 0.4 for the learned FDM), kept share in brackets.
     assert "| face_mask | lm2 | 25.0 (100%) | 35.0 (50%) | 45.0 (60%) |" in section
-    assert "pooled head" not in section.split("### Where and how")[1].split("###")[0].split("\n\n")[1]
+    assert "### A plain ResNet34 head" not in section  # no pooled-head experiment in these results
     assert "| 1 | lm2 | 30 | 45 | 50.0 / 60.0 | 45.0 / 55.0 |" in section
     assert "101 images" in section and "no face in 1" in section
     assert "- seed 1: 70 train / 15 validation / 16 test images, 5 people in every split" in section
@@ -209,14 +209,36 @@ def test_the_segmenter_gap_reads_iou_per_seed_and_segmenter_minus_oracle(tmp_pat
     assert "| eyes | 85.0 | -5.0 |" in lines and not any(line.startswith("| clean") for line in lines)
 
 
-def test_the_ablations_show_the_pooled_head_beside_when_its_experiment_ran(tmp_path):
+def write_run_verdicts(folder, clean_rank1: float, claim4_holds: bool):
+    """A seed's Table 1 (its clean cell) and claim tests: claim 4 as given, every other claim
+    failing, one comparison each."""
+    (folder / "identification").mkdir(parents=True, exist_ok=True)
+    pd.DataFrame([{"detector": "segmenter", "occlusion": "clean", "strategy": "none", "rank1": clean_rank1}]).to_csv(
+        folder / "table1.csv", index=False)
+    pd.DataFrame([{"claim": n, "complete": True, "as_claimed": n == 4 and claim4_holds,
+                   "significant": n == 4 and claim4_holds, "p_value": 0.01 if n == 4 else 0.5, "alpha": 0.05}
+                  for n in range(1, len(CLAIMS) + 1)]).to_csv(folder / "identification" / "claim_tests.csv", index=False)
+
+
+def test_the_pooled_head_experiment_gets_a_section_beside_the_default_head(tmp_path):
     results = fake_results(tmp_path / "lfw")
     pooled = tmp_path / "lfw_pooled" / "seed0"
-    pooled.mkdir(parents=True)
-    pd.DataFrame([{"detector": "segmenter", "occlusion": "face_mask", "strategy": s, "rank1": r}
-                  for s, r in (("none", 0.3), ("lm2", 0.2))]).to_csv(pooled / "table1.csv", index=False)
+    write_run_verdicts(results / "seed0", 0.9, claim4_holds=False)
+    write_run_verdicts(pooled, 0.8, claim4_holds=True)
+    pd.DataFrame([{"strategy": "lm2", "detector": "segmenter", "occlusion": "face_mask", "variant": variant,
+                   "probes": 10, "rank1": rank1, "kept_share": kept, "masked_probes_share": 0.9}
+                  for variant, rank1, kept in (("no_fdm", 0.3, 1.0), ("fdm_before_bn", 0.2, 0.7))]).to_csv(
+        pooled / "identification" / "fdm_ablations.csv", index=False)
     section = render_results(results, PAPER, PAPER_MODELS, REPO / "rules", STAGES)
-    assert "| face_mask | lm2 | 25.0 (100%) | 35.0 (50%) | 45.0 (60%) | 30.0 | 20.0 |" in section
+    pooled_section = section.split("### A plain ResNet34 head")[1].split("###")[0]
+    assert "Clean rank-1: 80.0% (the default flattened head: 90.0%)" in pooled_section
+    assert "| face_mask | lm2 | 30.0 (100%) | 20.0 (70%) |" in pooled_section
+    assert (f"| 4. {CLAIMS[3].text} | 0 of 1 (0 significantly, max p 0.01) | 1 of 1 (1 significantly, max p 0.01) |"
+            in pooled_section)
+    assert f"| 1. {CLAIMS[0].text} | 0 of 1 (0 significantly, max p 0.5) | 0 of 1 (0 significantly, max p 0.5) |" \
+        in pooled_section
+    # The default head's own ablation table is unchanged by the experiment.
+    assert "| face_mask | lm2 | 25.0 (100%) | 35.0 (50%) | 45.0 (60%) |" in section.split("### A plain")[0]
 
 
 def test_generator_epochs_name_the_generators_the_cap_ended(tmp_path):

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from occlusion_fr.evaluation.across_seeds import MODEL_METRICS, mean_std_text
-from occlusion_fr.evaluation.claims import check_claims, claim_verdicts
+from occlusion_fr.evaluation.claims import CLAIMS, check_claims, claim_verdicts
 from occlusion_fr.evaluation.fdm_controls import CONTROLS
 from occlusion_fr.evaluation.strategies import NO_FDM
 from occlusion_fr.io import read_json
@@ -324,42 +324,76 @@ def fdm_controls_section(results: Path, seeds: list[int], paper_table: pd.DataFr
     return lines + ([""] + note if note else [])
 
 
-def fdm_ablations_section(results: Path, seeds: list[int]) -> list[str]:
-    """Where and how features are discarded, means over the seeds that have the table; beside
-    them, where an experiment folder ``results/{dataset}_pooled`` holds its Table 1, the pooled
-    head's no FDM and learned FDM."""
-    tables, note = seed_tables(results, seeds, "fdm_ablations")
-    if tables is None:
-        return note
-    present = sorted(set(tables["seed"]))
+def ablation_table(tables: pd.DataFrame) -> list[str]:
+    """Rank-1 (%) per occlusion, strategy and ablation variant (means over the seeds in
+    ``tables``), the mean share of feature elements kept in brackets: LM2 on every occlusion,
+    the other layouts on face masks and sunglasses."""
     variants = list(dict.fromkeys(tables["variant"]))
     means = tables.groupby(["occlusion", "strategy", "variant"], sort=False)[["rank1", "kept_share"]].mean()
-    pooled_dir = results.parent / f"{results.name}_pooled"
-    pooled = {seed: pd.read_csv(path) for seed in seeds
-              if (path := seed_dir(pooled_dir, seed) / "table1.csv").is_file()}
-    pooled_cells = (pd.concat(pooled.values()).query("detector == 'segmenter'")
-                    .groupby(["occlusion", "strategy"])["rank1"].mean() if pooled else None)
-    header = " | ".join(v.replace("_", " ") for v in variants)
-    lines = [f"Where and how features are discarded (`results/lfw/seed*/identification/fdm_ablations.md`; mean over "
-             f"{seeds_text(present)}), on Table 1's models and the segmenter's regions: rank-1 (%) with the mean share "
-             "of feature elements kept in brackets. fdm: the learned FDM multiplying the feature map before the "
-             "embedding's batch norm (Table 1) or after it (a discarded element is then zero where the fully connected "
-             "layer reads it); cell drop: every channel of the map cells the occluded regions cover, nothing learned. "
-             "LM2 on every occlusion; the other layouts on face masks and sunglasses."
-             + (f" Pooled head: a plain ResNet34 head (stride 32, average pooling) trained with its own generators "
-                f"(`experiments/pooled_head.yaml`, {seeds_text(sorted(pooled))}), no FDM / its learned FDM."
-                if pooled else ""), "",
-             f"| occlusion | strategy | {header} |" + (" pooled head: no FDM | pooled head: fdm |" if pooled else ""),
-             "|---|---|" + "---:|" * (len(variants) + (2 if pooled else 0))]
+    lines = [f"| occlusion | strategy | {' | '.join(v.replace('_', ' ') for v in variants)} |",
+             "|---|---|" + "---:|" * len(variants)]
     for occlusion, strategy in dict.fromkeys((o, s) for o, s, _ in means.index):
         if strategy != "lm2" and occlusion not in FDM_QUESTION_OCCLUSIONS:
             continue
         cells = [f"{100 * means.loc[(occlusion, strategy, v), 'rank1']:.1f} "
                  f"({100 * means.loc[(occlusion, strategy, v), 'kept_share']:.0f}%)" for v in variants]
-        if pooled:
-            cells += [f"{100 * pooled_cells.get((occlusion, s), np.nan):.1f}" for s in (NO_FDM, strategy)]
         lines.append(f"| {occlusion} | {strategy} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def fdm_ablations_section(results: Path, seeds: list[int]) -> list[str]:
+    """Where and how features are discarded, means over the seeds that have the table."""
+    tables, note = seed_tables(results, seeds, "fdm_ablations")
+    if tables is None:
+        return note
+    lines = [f"Where and how features are discarded (`results/{results.name}/seed*/identification/fdm_ablations.md`; "
+             f"mean over {seeds_text(sorted(set(tables['seed'])))}), on Table 1's models and the segmenter's regions: "
+             "rank-1 (%) with the mean share of feature elements kept in brackets. fdm: the learned FDM multiplying the "
+             "feature map before the embedding's batch norm (Table 1) or after it (a discarded element is then zero "
+             "where the fully connected layer reads it); cell drop: every channel of the map cells the occluded "
+             "regions cover, nothing learned. LM2 on every occlusion; the other layouts on face masks and sunglasses.",
+             "", *ablation_table(tables)]
     return lines + ([""] + note if note else [])
+
+
+def pooled_head_section(results: Path, seeds: list[int]) -> list[str]:
+    """The pooled-head experiment (``results/{dataset}_pooled``, `experiments/pooled_head.yaml`)
+    beside the default head on the same seeds: clean rank-1, the ablation table and the claims'
+    per-probe verdicts. Empty when no seed of the experiment has been run."""
+    pooled = results.parent / f"{results.name}_pooled"
+    present = [s for s in seeds if (seed_dir(pooled, s) / "identification" / "claim_tests.csv").is_file()]
+    if not present:
+        return []
+    tables, _ = seed_tables(pooled, present, "fdm_ablations")
+
+    def clean_rank1(folder: Path) -> float:
+        rows = pd.concat([pd.read_csv(seed_dir(folder, s) / "table1.csv") for s in present])
+        return 100 * rows.query(f"occlusion == 'clean' and strategy == '{NO_FDM}'")["rank1"].mean()
+
+    def verdicts(folder: Path) -> list[pd.DataFrame]:
+        return [claim_verdicts(pd.read_csv(seed_dir(folder, s) / "identification" / "claim_tests.csv")).set_index("claim")
+                for s in present]
+
+    def verdict_text(per_seed: list[pd.DataFrame], number: int) -> str:
+        holds = sum(bool(v.loc[number, "holds"]) for v in per_seed)
+        significant = sum(bool(v.loc[number, "significant"]) for v in per_seed)
+        largest_p = max(v.loc[number, "max_p_value"] for v in per_seed)
+        return f"{holds} of {len(per_seed)} ({significant} significantly, max p {largest_p:.2g})"
+
+    default_verdicts, pooled_verdicts = verdicts(results), verdicts(pooled)
+    lines = [f"A plain ResNet34 head (stride 32: a 4x3 map, global average pooling before the embedding layer) "
+             f"trained with its own mask generators (`experiments/pooled_head.yaml`, `results/{pooled.name}/`; "
+             f"{seeds_text(present)}; split, occlusions and segmenter with the default run's settings). "
+             f"Clean rank-1: {clean_rank1(pooled):.1f}% (the default flattened head: "
+             f"{clean_rank1(results):.1f}%). Rank-1 (%) per ablation variant, as in the table above:", "",
+             *ablation_table(tables), "",
+             "The paper's claims on each head, per seed, tested per probe as above (holds in how many seeds; "
+             "significantly; the largest p-value over the claim's comparisons):", "",
+             "| paper's claim | default head | pooled head |", "|---|---|---|"]
+    for number, claim in enumerate(CLAIMS, start=1):
+        lines.append(f"| {number}. {claim.text} | {verdict_text(default_verdicts, number)} | "
+                     f"{verdict_text(pooled_verdicts, number)} |")
+    return lines
 
 
 def percentile_sweep_section(results: Path, seeds: list[int]) -> list[str]:
@@ -412,6 +446,7 @@ def render_results(results: Path, paper_table: pd.DataFrame, paper_models: pd.Da
     figure_seed = (current or seeds)[0]
     figure = f"results/lfw/seed{figure_seed}/figures/saliency_fdm.png"
     limits = compute_limits_section(results.parent.parent)  # results/{dataset} -> the repository
+    pooled = pooled_head_section(results, seeds)
     lines = [START, "", "### Data", "", *data_section(results, seeds), "",
              "### Table 1", "", *table1_section(table, seeds), "",
              "### Base CNN and segmenter", "", *models_section(models, paper_models), "",
@@ -421,6 +456,7 @@ def render_results(results: Path, paper_table: pd.DataFrame, paper_models: pd.Da
              "### Face masks and sunglasses: what the FDMs do", "", *fdm_effect_section(results, seeds), "",
              *fdm_controls_section(results, seeds, paper_table), "",
              "### Where and how features are discarded", "", *fdm_ablations_section(results, seeds), "",
+             *(["### A plain ResNet34 head: does the paper's sign come back?", "", *pooled, ""] if pooled else []),
              "### The percentile chosen on validation", "", *percentile_sweep_section(results, seeds), "",
              "### A probe, its predicted occlusion, the regions chosen and the FDM", "",
              f"![probe, predicted occlusion, regions, FDM, saliency]({figure})", "",

@@ -1,25 +1,24 @@
-import numpy as np
-import pandas as pd
 import torch
 
 from occlusion_fr.evaluation.ablations import fdm_ablations
-from occlusion_fr.evaluation.strategies import load_probe_set
+from occlusion_fr.evaluation.strategies import load_gallery_maps, load_probe_set
 from occlusion_fr.io import read_json, write_csv
 from occlusion_fr.logs import job_logging
 from occlusion_fr.masking.dictionary import load_mask_dictionary
-from occlusion_fr.models.features import load_base_cnn, load_feature_maps
+from occlusion_fr.models.features import load_base_cnn
 from occlusion_fr.models.training import choose_device
+from occlusion_fr.split import identities_by_image
 
 with job_logging(snakemake.log[0]) as log:
     torch.set_num_threads(snakemake.threads)
     inputs, p = snakemake.input, snakemake.params
     device = choose_device(p.precision)
     model, _ = load_base_cnn(inputs.weights, inputs.metrics, device)
-    identity_of = dict(pd.read_csv(inputs.split)[["image", "identity"]].itertuples(index=False))
-    names, gallery_maps = load_feature_maps(inputs.gallery)
+    identity_of = identities_by_image(inputs.split)
+    gallery_maps, gallery_labels = load_gallery_maps(inputs.gallery, identity_of)
     probe_sets = [load_probe_set(probe, inputs.probes[i], identity_of, inputs.occlusion_masks[i])
                   for i, probe in enumerate(p.settings["occlusions"])]
-    table = fdm_ablations(model, gallery_maps, np.array([identity_of[n] for n in names]),
+    table = fdm_ablations(model, gallery_maps, gallery_labels,
                           load_mask_dictionary(inputs.masks), probe_sets, read_json(inputs.regions),
                           p.overlap_threshold, p.settings["variants"], device)
     for row in table.itertuples(index=False):

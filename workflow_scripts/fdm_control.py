@@ -1,19 +1,19 @@
-import pandas as pd
 import torch
 
 from occlusion_fr.evaluation.fdm_controls import fdm_controls
-from occlusion_fr.models.features import load_base_cnn
 from occlusion_fr.evaluation.strategies import load_masked_gallery, load_probe_set
 from occlusion_fr.io import read_json, write_csv
 from occlusion_fr.logs import job_logging
+from occlusion_fr.models.features import load_base_cnn
 from occlusion_fr.models.training import choose_device
+from occlusion_fr.split import identities_by_image
 
 with job_logging(snakemake.log[0]) as log:
     torch.set_num_threads(snakemake.threads)
     inputs, p = snakemake.input, snakemake.params
     device = choose_device(p.precision)
     model, _ = load_base_cnn(inputs.weights, inputs.metrics, device)
-    identity_of = dict(pd.read_csv(inputs.split)[["image", "identity"]].itertuples(index=False))
+    identity_of = identities_by_image(inputs.split)
     gallery = load_masked_gallery(model, inputs.gallery, identity_of, inputs.masks, device)
     probe_sets = [load_probe_set(probe, inputs.probes[i], identity_of, inputs.occlusion_masks[i])
                   for i, probe in enumerate(p.settings["occlusions"])]

@@ -31,11 +31,15 @@ class ProbeSet:
     occlusion_masks: dict[str, np.ndarray]  # detector -> boolean (N, H, W)
 
 
+def load_gallery_maps(gallery_path, identity_of: dict[str, str]) -> tuple[torch.Tensor, np.ndarray]:
+    """The gallery's cached feature maps and each map's identity."""
+    names, maps = load_feature_maps(gallery_path)
+    return maps, np.array([identity_of[n] for n in names])
+
+
 def load_masked_gallery(model, gallery_path, identity_of: dict[str, str], mask_paths, device) -> MaskedGallery:
     """The gallery's cached feature maps with a layout's mask dictionary (none for no FDM)."""
-    names, maps = load_feature_maps(gallery_path)
-    dictionary = load_mask_dictionary(mask_paths)
-    return MaskedGallery(model, maps, np.array([identity_of[n] for n in names]), dictionary, device)
+    return MaskedGallery(model, *load_gallery_maps(gallery_path, identity_of), load_mask_dictionary(mask_paths), device)
 
 
 def load_probe_set(name: str, maps_path, identity_of: dict[str, str], occlusion_masks_path=None) -> ProbeSet:

@@ -43,3 +43,8 @@ def channel_tiles(binary: np.ndarray, per_row: int = 32) -> np.ndarray:
 def load_mask_dictionary(paths) -> dict[str, np.ndarray]:
     """A layout's mask dictionary from its ``{region}.npy`` files."""
     return {Path(path).stem: np.load(path, allow_pickle=False) for path in paths}
+
+
+def load_mean_masks(paths) -> dict[str, np.ndarray]:
+    """A layout's mean masks (averaged generator outputs) by region, from ``{region}_mean_mask.npy``."""
+    return {Path(path).stem.removesuffix("_mean_mask"): np.load(path, allow_pickle=False) for path in paths}
