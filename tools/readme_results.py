@@ -86,15 +86,14 @@ def claims_section(table: pd.DataFrame, paper_table: pd.DataFrame, results: Path
               "| paper's claim | ours (mean over seeds) | seeds where it holds | significantly | oracle's regions "
               "| cells: ours / paper |",
               "|---|---|---:|---:|---:|---|"]
-    oracle = check_claims(table, paper_table, detector="oracle")
-    for number, result in enumerate(check_claims(table, paper_table), start=1):
+    with_segmenter, with_oracle = check_claims(table, paper_table), check_claims(table, paper_table, detector="oracle")
+    for number, (result, oracle) in enumerate(zip(with_segmenter, with_oracle), start=1):
         verdict = "reproduced" if result["reproduced"] else "**not reproduced**"
         significant = (f"{sum(bool(v.loc[number, 'significant']) for v in tested.values() if number in v.index)} "
                        f"of {len(tested)}" if tested else "-")
         cells = "; ".join(f"{o} {s} {ours:.1f} / {paper:.1f}" for o, s, ours, paper in result["cells"])
-        with_oracle = oracle[number - 1]
         lines.append(f"| {result['claim']} | {verdict} | {result['seeds_holding']} of {result['seeds']} | "
-                     f"{significant} | {with_oracle['seeds_holding']} of {with_oracle['seeds']} | {cells} |")
+                     f"{significant} | {oracle['seeds_holding']} of {oracle['seeds']} | {cells} |")
     return lines
 
 
