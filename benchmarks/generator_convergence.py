@@ -21,6 +21,7 @@ import torch
 import yaml
 
 from occlusion_fr.config import validate_config
+from occlusion_fr.evaluation.percentile_sweep import VALIDATION, dictionary_percentile
 from occlusion_fr.masking.dictionary import binarise
 from occlusion_fr.masking.generator import mean_mask, region_pairs, region_seed, train_mask_generator
 from occlusion_fr.models.features import load_base_cnn, load_feature_maps
@@ -43,7 +44,9 @@ def main() -> None:
     # The schema fills the documented defaults (one place owns them).
     config = validate_config(yaml.safe_load(args.config.read_text()), REPO / "schemas/config.schema.yaml")
     settings = {**config["mask_generator"], "max_epochs": args.max_epochs}
-    percentile = config["layouts"][args.layout]["percentile"]
+    setting = config["layouts"][args.layout]["percentile"]
+    sweep_table = args.run / f"percentile_sweep/{args.layout}.csv"  # the run's own choice, for `validation`
+    percentile = dictionary_percentile(setting, pd.read_csv(sweep_table) if setting == VALIDATION else None)
     seed_of_run = int(args.run.name.removeprefix("seed"))
     device = choose_device(settings["precision"])
     base, identities = load_base_cnn(args.run / "models/base_cnn/weights.pt", args.run / "models/base_cnn/metrics.json",

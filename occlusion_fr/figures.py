@@ -110,8 +110,8 @@ def training_curves(history: list[dict], left: list[str], right: list[str], titl
 
 def percentile_sweep_figure(sweep: pd.DataFrame, summary: pd.DataFrame, title: str):
     """Mean rank-1 over the occlusions against the mask dictionary's percentile, per layout:
-    validation (which chooses) solid, test dashed; the chosen percentile ringed, the configured
-    one marked with a cross."""
+    validation (which chooses) solid, test dashed; the chosen percentile ringed, the paper's
+    marked with a cross."""
     fig, ax = plt.subplots(figsize=(6, 3.6))
     means = sweep.groupby(["strategy", "split", "percentile"])["rank1"].mean()
     for i, row in enumerate(summary.itertuples(index=False)):
@@ -124,12 +124,12 @@ def percentile_sweep_figure(sweep: pd.DataFrame, summary: pd.DataFrame, title: s
                     label=f"{row.strategy} ({'validation' if split == 'val' else 'test'})")
         val = means.loc[(row.strategy, "val")]
         ax.plot([row.chosen], [100 * val[row.chosen]], "o", mfc="none", ms=10, color=colour)
-        if row.configured in val.index:
-            ax.plot([row.configured], [100 * val[row.configured]], "x", ms=8, color=colour)
+        if row.paper in val.index:
+            ax.plot([row.paper], [100 * val[row.paper]], "x", ms=8, color=colour)
     ax.set_xlabel("percentile discarded per region mask")
     ax.set_ylabel("mean rank-1 (%)")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, ncol=2)
-    ax.set_title(title + "\n(ring: chosen on validation; cross: configured)", fontsize=9)
+    ax.set_title(title + "\n(ring: chosen on validation; cross: the paper's)", fontsize=9)
     fig.tight_layout()
     return fig

@@ -8,6 +8,7 @@ from snakemake.utils import min_version
 from occlusion_fr import CROP_HEIGHT, CROP_WIDTH
 from occlusion_fr.config import validate_config
 from occlusion_fr.datasets.sources import SOURCE_KEYS
+from occlusion_fr.evaluation.percentile_sweep import VALIDATION, fixed_percentiles
 from occlusion_fr.models.checkpoints import fingerprint
 from occlusion_fr.occlusions.directory_source import folder_manifest
 from occlusion_fr.occlusions.renderers import renderer_spec
@@ -60,9 +61,19 @@ def dataset_pattern(names):
 
 
 def layout_spec(wildcards):
-    """A layout's region definition, without the percentile (used only by the mask
-    dictionary), so changing a percentile does not recompute the regions."""
-    return {k: v for k, v in REGION_LAYOUTS[wildcards.layout].items() if k != "percentile"}
+    """A layout's region definition, without its percentiles (used only by the mask
+    dictionary and its sweep), so changing a percentile does not recompute the regions."""
+    return {k: v for k, v in REGION_LAYOUTS[wildcards.layout].items() if k not in ("percentile", "paper_percentile")}
+
+
+def mask_dictionary_inputs(wildcards):
+    """A region's mean mask, and its layout's percentile sweep where validation chooses the percentile."""
+    layout = wildcards.masking_layout
+    inputs = {"mean_mask": run_results(f"mask_generators/{layout}/{wildcards.region}_mean_mask.npy",
+                                       wildcards.dataset, wildcards.seed)}
+    if config["layouts"][layout]["percentile"] == VALIDATION:
+        inputs["sweep"] = run_results(f"percentile_sweep/{layout}.csv", wildcards.dataset, wildcards.seed)
+    return inputs
 
 
 def masking_layout_regions(layout):

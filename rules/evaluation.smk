@@ -297,9 +297,9 @@ rule percentile_sweep:
     output:
         table=run_results("percentile_sweep/{masking_layout}.csv"),
     params:
-        # The configured percentile is always among them, to compare with the chosen one.
+        # The layout's fixed percentiles (the paper's) are always among them, to compare with the chosen one.
         percentiles=lambda wc: sorted({*config["percentile_sweep"]["percentiles"],
-                                       config["layouts"][wc.masking_layout]["percentile"]}),
+                                       *fixed_percentiles(config["layouts"][wc.masking_layout])}),
         probes={"val": config["percentile_sweep"]["occlusions"], "test": config["occlusion_sets"]["test"]},
         overlap_threshold=config["feature_discarding"]["overlap_threshold"],
         precision=config["base_cnn"]["precision"],
@@ -331,7 +331,8 @@ rule percentile_sweeps:
             category="Table 1",
         ),
     params:
-        configured={layout: spec["percentile"] for layout, spec in config["layouts"].items()},
+        layouts={layout: {key: spec[key] for key in ("percentile", "paper_percentile")}
+                 for layout, spec in config["layouts"].items()},
     log:
         run_results("logs/percentile_sweeps.log"),
     benchmark:

@@ -62,7 +62,7 @@ rule mask_dictionary:
     conda:
         "../envs/models.yaml"
     input:
-        mean_mask=run_results("mask_generators/{masking_layout}/{region}_mean_mask.npy"),
+        unpack(mask_dictionary_inputs),
     output:
         mask=run_results("masks/{masking_layout}/{region}.npy"),
         view=run_results("masks/{masking_layout}/{region}.png"),

@@ -38,7 +38,7 @@ def test_empty_config_gets_the_documented_defaults():
     assert config["dataset"] == "synthetic"
     assert config["split"] == {"train": 0.7, "val": 0.15, "test": 0.15}
     assert set(config["layouts"]) == {"grid3x3", "lm1", "lm2"}
-    assert config["layouts"]["lm2"]["percentile"] == 30
+    assert config["layouts"]["lm2"]["percentile"] == "validation" and config["layouts"]["lm2"]["paper_percentile"] == 30
 
 
 def test_repository_config_is_valid():

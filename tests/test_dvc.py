@@ -101,7 +101,7 @@ def test_repro_runs_every_stage_and_locks_it(origin):
     assert "across_seeds" in {r for r, _ in jobs_run(repro)}
     lock = yaml.safe_load((repo / "dvc.lock").read_text())
     assert set(lock["stages"]) == {"faces", "data@0", "occlusions@0", "models@0", "masks@0", "across_seeds"}
-    assert lock["stages"]["masks@0"]["params"]["config.yaml"]["layouts"]["lm1"]["percentile"] == 20
+    assert lock["stages"]["masks@0"]["params"]["config.yaml"]["layouts"]["lm1"]["percentile"] == "validation"
     assert "up to date" in run(repo, "dvc", "status", *CACHED_STAGES)
     metrics = yaml.safe_load(run(repo, "dvc", "metrics", "show", "--json"))[""]["data"]
     table = metrics[f"{RUN}/table1.json"]["data"]

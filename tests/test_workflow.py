@@ -121,10 +121,14 @@ def test_data_stage_end_to_end_then_incremental(tiny_run):
         if control in ("learned", "no_fdm"):
             cell = ("segmenter", occlusion, strategy if control == "learned" else "none")
             assert row["rank1"] == pytest.approx(cells[cell], abs=1e-3)
+    # Each layout's dictionary is cut at the percentile its validation sweep chose (the default).
+    sweep = pd.read_csv(out / "percentile_sweep" / "summary.csv").set_index("strategy")
+    assert sorted(sweep.index) == ["grid3x3", "lm1", "lm2"] and sweep["chosen"].isin([20, 25, 30, 40]).all()
+    assert (sweep["used"] == sweep["chosen"]).all() and sweep["paper"].tolist() == [25, 20, 30]
     for layout, regions in {"grid3x3": 9, "lm1": 4, "lm2": 5}.items():
         masks = sorted((out / "masks" / layout).glob("*.npy"))
         assert len(masks) == regions
-        percentile = {"grid3x3": 25, "lm1": 20, "lm2": 30}[layout]
+        percentile = sweep.loc[layout, "chosen"]
         for path in masks:
             mask = np.load(path)
             assert mask.shape == (512, 8, 6) and mask.sum() == mask.size - round(percentile / 100 * mask.size)
@@ -134,11 +138,9 @@ def test_data_stage_end_to_end_then_incremental(tiny_run):
         if variant in ("fdm_before_bn", "no_fdm"):
             cell = ("segmenter", occlusion, strategy if variant == "fdm_before_bn" else "none")
             assert row["rank1"] == pytest.approx(cells[cell], abs=1e-3)
-    sweep = pd.read_csv(out / "percentile_sweep" / "summary.csv").set_index("strategy")
-    assert sorted(sweep.index) == ["grid3x3", "lm1", "lm2"] and sweep["chosen"].isin([20, 25, 30, 40]).all()
-    lm2_at_30 = sweep.loc["lm2", "test_rank1_configured"]  # the configured percentile is always swept
-    assert lm2_at_30 == pytest.approx(table.query("detector == 'segmenter' and strategy == 'lm2' and "
-                                                  "occlusion != 'clean'")["rank1"].mean(), abs=1e-3)
+    lm2_chosen = sweep.loc["lm2", "test_rank1_chosen"]  # Table 1's lm2 column is the sweep at the chosen one
+    assert lm2_chosen == pytest.approx(table.query("detector == 'segmenter' and strategy == 'lm2' and "
+                                                   "occlusion != 'clean'")["rank1"].mean(), abs=1e-3)
     claims = pd.read_csv(out / "identification" / "claim_tests.csv")
     assert set(claims["claim"]) == set(range(1, 8)) and claims["p_value"].between(0, 1).all()
     for figure in ("masks_lm2", "saliency_clean", "saliency_fdm", "verification_roc", "percentile_sweep"):
@@ -218,7 +220,9 @@ def test_data_stage_end_to_end_then_incremental(tiny_run):
     jobs = planned_jobs(output)
     assert jobs["occlusion_set"] == 5 + 5 + 6 and jobs["segmenter"] == 1 and jobs["identification"] == 4
     assert jobs["verification"] == 1 and "pair_faces" not in jobs
-    assert not {"base_cnn", "region_blocks", "detect_faces", "mask_generator", "mask_dictionary"} & set(jobs)
+    assert not {"base_cnn", "region_blocks", "detect_faces", "mask_generator"} & set(jobs)
+    # The validation bands moved too, so each layout's sweep, and the dictionary it chooses, reruns.
+    assert jobs["percentile_sweep"] == 3 and jobs["mask_dictionary"] == 18
 
     # A percentile belongs to the mask dictionary: the regions and the generators stay.
     percentile = dict(TINY, layouts={"lm2": {"percentile": 10}})

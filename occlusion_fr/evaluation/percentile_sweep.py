@@ -3,8 +3,9 @@
 For each percentile of a sweep, a layout's mean masks are cut into a mask dictionary and the
 validation probes (occluded validation crops, regions chosen by the segmenter, gallery the
 training split) are identified with its FDMs; the percentile with the best mean rank-1 over the
-validation occlusions is chosen. The test probes are scored at every percentile too, so that the
-chosen and the configured percentile can be compared on test; the choice never reads them.
+validation occlusions is chosen. A layout whose `percentile` is `validation` cuts its mask
+dictionary there. The test probes are scored at every percentile too, so that the chosen and the
+paper's percentile can be compared on test; the choice never reads them.
 """
 
 from __future__ import annotations
@@ -18,6 +19,24 @@ from occlusion_fr.markdown import bold
 from occlusion_fr.masking.dictionary import binarise
 
 DETECTOR = "segmenter"
+VALIDATION = "validation"  # a layout's `percentile` setting: chosen on this sweep
+
+
+def fixed_percentiles(layout: dict) -> list[float]:
+    """A layout's fixed percentiles (its paper's, a numeric `percentile`): always swept, so
+    that each can be compared with the chosen one."""
+    values = (layout.get("paper_percentile"), layout.get("percentile"))
+    return sorted({v for v in values if v is not None and v != VALIDATION})
+
+
+def dictionary_percentile(setting, sweep: pd.DataFrame | None) -> float:
+    """The percentile a layout's mask dictionary is cut at: ``setting`` itself, or for
+    `validation` the one its sweep chooses."""
+    if setting != VALIDATION:
+        return float(setting)
+    if sweep is None:
+        raise ValueError("percentile 'validation' needs the layout's percentile sweep")
+    return choose_percentile(sweep)
 
 
 def percentile_sweep(model, gallery_maps, gallery_labels, mean_masks: dict[str, np.ndarray], layout: dict,
@@ -49,37 +68,42 @@ def choose_percentile(sweep: pd.DataFrame) -> float:
     return float(mean[mean == mean.max()].index.min())
 
 
-def sweep_summary(sweep: pd.DataFrame, configured: dict[str, float]) -> pd.DataFrame:
-    """Per layout: the configured and the chosen percentile, and the mean rank-1 over the
-    occlusions of each split at both."""
+def sweep_summary(sweep: pd.DataFrame, layouts: dict[str, dict]) -> pd.DataFrame:
+    """Per layout (``layouts``: its `percentile` and `paper_percentile`): the paper's, the chosen
+    and the used (Table 1's) percentile, and the mean rank-1 over the occlusions of each split at
+    the paper's and the chosen one."""
     rows = []
     for strategy, table in sweep.groupby("strategy", sort=False):
         chosen = choose_percentile(table)
+        paper = layouts[strategy].get("paper_percentile")
+        paper = np.nan if paper is None else float(paper)
         means = table.groupby(["split", "percentile"])["rank1"].mean()
-        row = {"strategy": strategy, "configured": float(configured[strategy]), "chosen": chosen}
+        row = {"strategy": strategy, "paper": paper, "chosen": chosen,
+               "used": dictionary_percentile(layouts[strategy]["percentile"], table)}
         for split in dict.fromkeys(table["split"]):
-            for name, percentile in (("configured", configured[strategy]), ("chosen", chosen)):
-                row[f"{split}_rank1_{name}"] = float(means.get((split, float(percentile)), np.nan))
+            for name, percentile in (("paper", paper), ("chosen", chosen)):
+                row[f"{split}_rank1_{name}"] = float(means.get((split, percentile), np.nan))
         rows.append(row)
     return pd.DataFrame(rows)
 
 
 def sweep_markdown(summary: pd.DataFrame, sweep: pd.DataFrame, dataset: str) -> str:
     lines = [f"# The mask dictionary's percentile chosen on validation ({dataset})", "",
-             "Mean rank-1 (%) over the occlusions of each split (regions chosen by the segmenter) at the configured "
-             "percentile (the paper's) and at the one with the best validation mean; test never takes part in "
-             "the choice.", "",
-             "| layout | configured | chosen on validation | validation at configured | validation at chosen | "
-             "test at configured | test at chosen |", "|---|---:|---:|---:|---:|---:|---:|"]
+             "Mean rank-1 (%) over the occlusions of each split (regions chosen by the segmenter) at the paper's "
+             "percentile and at the one with the best validation mean; test never takes part in the choice. "
+             "Table 1 cuts each mask dictionary at the used percentile (the chosen one where the layout's "
+             "`percentile` is `validation`).", "",
+             "| layout | paper's | chosen on validation | used | validation at paper's | validation at chosen | "
+             "test at paper's | test at chosen |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
     for r in summary.itertuples(index=False):
-        lines.append(f"| {r.strategy} | {r.configured:g} | {r.chosen:g} | {100 * r.val_rank1_configured:.1f} | "
-                     f"{100 * r.val_rank1_chosen:.1f} | {100 * getattr(r, 'test_rank1_configured', np.nan):.1f} | "
+        lines.append(f"| {r.strategy} | {r.paper:g} | {r.chosen:g} | {r.used:g} | {100 * r.val_rank1_paper:.1f} | "
+                     f"{100 * r.val_rank1_chosen:.1f} | {100 * getattr(r, 'test_rank1_paper', np.nan):.1f} | "
                      f"{100 * getattr(r, 'test_rank1_chosen', np.nan):.1f} |")
     lines += ["", "## Validation rank-1 (%) per occlusion and percentile", ""]
     val = sweep[sweep["split"] == "val"]
     for strategy, table in val.groupby("strategy", sort=False):
         chosen = choose_percentile(table)
-        percentiles = sorted(table["percentile"].unique())  # each layout's sweep has its configured one
+        percentiles = sorted(table["percentile"].unique())  # each layout's sweep has its fixed ones
         cells = table.set_index(["occlusion", "percentile"])["rank1"]
         lines += [f"### {strategy}", "", "| occlusion | " + " | ".join(f"{p:g}" for p in percentiles) + " |",
                   "|---|" + "---:|" * len(percentiles)]
