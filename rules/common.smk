@@ -8,7 +8,7 @@ from snakemake.utils import min_version
 from occlusion_fr import CROP_HEIGHT, CROP_WIDTH
 from occlusion_fr.config import validate_config
 from occlusion_fr.datasets.sources import SOURCE_KEYS
-from occlusion_fr.evaluation.percentile_sweep import VALIDATION, fixed_percentiles
+from occlusion_fr.evaluation.percentile_sweep import DICTIONARY_KEYS, VALIDATION, fixed_percentiles
 from occlusion_fr.models.checkpoints import fingerprint
 from occlusion_fr.occlusions.directory_source import folder_manifest
 from occlusion_fr.occlusions.renderers import renderer_spec
@@ -63,7 +63,7 @@ def dataset_pattern(names):
 def layout_spec(wildcards):
     """A layout's region definition, without its percentiles (used only by the mask
     dictionary and its sweep), so changing a percentile does not recompute the regions."""
-    return {k: v for k, v in REGION_LAYOUTS[wildcards.layout].items() if k not in ("percentile", "paper_percentile")}
+    return {k: v for k, v in REGION_LAYOUTS[wildcards.layout].items() if k not in DICTIONARY_KEYS}
 
 
 def mask_dictionary_inputs(wildcards):

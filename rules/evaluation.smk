@@ -331,7 +331,7 @@ rule percentile_sweeps:
             category="Table 1",
         ),
     params:
-        layouts={layout: {key: spec[key] for key in ("percentile", "paper_percentile")}
+        layouts={layout: {key: spec[key] for key in DICTIONARY_KEYS}
                  for layout, spec in config["layouts"].items()},
     log:
         run_results("logs/percentile_sweeps.log"),

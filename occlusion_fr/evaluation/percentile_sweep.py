@@ -20,11 +20,12 @@ from occlusion_fr.masking.dictionary import binarise
 
 DETECTOR = "segmenter"
 VALIDATION = "validation"  # a layout's `percentile` setting: chosen on this sweep
+DICTIONARY_KEYS = ("percentile", "paper_percentile")  # a layout's keys that only the dictionary and sweep read
 
 
-def fixed_percentiles(layout: dict) -> list[float]:
-    """A layout's fixed percentiles (its paper's, a numeric `percentile`): always swept, so
-    that each can be compared with the chosen one."""
+def fixed_percentiles(layout: dict) -> list:
+    """A layout's fixed percentiles (its paper's, a numeric `percentile`) as configured: always
+    swept, so that each can be compared with the chosen one."""
     values = (layout.get("paper_percentile"), layout.get("percentile"))
     return sorted({v for v in values if v is not None and v != VALIDATION})
 
