@@ -21,15 +21,17 @@ import numpy as np
 import torch
 from PIL import UnidentifiedImageError
 
-from occlusion_fr.bundle import MANIFEST, BundleError, read_bundle
+from occlusion_fr.bundle import (BASE_CNN_METRICS, BASE_CNN_WEIGHTS, GALLERY, SEGMENTER_WEIGHTS, Bundle,
+                                 BundleSettings)
 from occlusion_fr.crop import crop_box, crop_image
 from occlusion_fr.detect import Detection, MTCNNDetector
-from occlusion_fr.inference import FaceModels, MaskingLayout, Selection
-from occlusion_fr.io import atomic_path, read_rgb
-from occlusion_fr.metrics import identity_scores
-from occlusion_fr.models.features import load_feature_maps
+from occlusion_fr.io import read_rgb
+from occlusion_fr.method.embedding import MaskedGallery
+from occlusion_fr.method.layout import MaskingLayout
+from occlusion_fr.method.models import FaceModels
+from occlusion_fr.method.selection import NO_FDM
+from occlusion_fr.models.features import load_feature_maps, save_feature_maps
 
-NO_FDM = "none"
 UNKNOWN = "unknown"
 
 
@@ -53,14 +55,11 @@ class Gallery:
     identities: np.ndarray
     maps: torch.Tensor  # (N, C, h, w) bfloat16
     made_by: str = ""
-    embeddings: dict = field(default_factory=dict, repr=False)  # per (layout, FDM), filled on use
+    masked: dict = field(default_factory=dict, repr=False)  # layout name -> MaskedGallery, filled on use
 
     def save(self, path) -> None:
-        with atomic_path(path) as tmp:
-            with open(tmp, "wb") as handle:
-                np.savez(handle, names=np.asarray(self.images, dtype=str),
-                         identities=np.asarray(self.identities, dtype=str), made_by=np.asarray(self.made_by),
-                         maps=self.maps.to(torch.bfloat16).contiguous().view(torch.int16).numpy())
+        save_feature_maps(path, self.images, self.maps, identities=np.asarray(self.identities, dtype=str),
+                          made_by=self.made_by)
 
     @classmethod
     def load(cls, path) -> Gallery:
@@ -80,40 +79,32 @@ def image_files(folder) -> list[Path]:
 
 
 class Recognizer:
-    def __init__(self, models: FaceModels, layouts: dict[str, MaskingLayout], gallery: Gallery, settings: dict):
-        self.models, self.layouts, self.gallery, self.settings = models, layouts, gallery, settings
+    def __init__(self, models: FaceModels, layouts: dict[str, MaskingLayout], gallery: Gallery, bundle: Bundle):
+        self.models, self.layouts, self.gallery, self.bundle = models, layouts, gallery, bundle
         self._detector = None
 
     @classmethod
     def from_bundle(cls, bundle_dir, precision: str = "auto") -> Recognizer:
         """Load a bundle after checking every file against its manifest."""
-        bundle_dir = Path(bundle_dir)
-        settings = read_bundle(bundle_dir)
-        listed = settings["files"]
+        bundle = Bundle.read(bundle_dir)
+        models = FaceModels.load(bundle.file(BASE_CNN_WEIGHTS), bundle.file(BASE_CNN_METRICS),
+                                 bundle.settings.segmenter["encoder"], bundle.file(SEGMENTER_WEIGHTS), precision)
+        layouts = {name: MaskingLayout.load(bundle.regions_file(name), bundle.mask_files(name))
+                   for name in bundle.layouts}
+        gallery = Gallery.load(bundle.file(GALLERY))
+        gallery.made_by = bundle.settings.config_fingerprint
+        return cls(models, layouts, gallery, bundle)
 
-        def checked(name: str) -> Path:  # only files the manifest lists (and read_bundle checked) are read
-            if name not in listed:
-                raise BundleError(f"{bundle_dir / MANIFEST}: does not list {name}, which the bundle needs")
-            return bundle_dir / name
-
-        models = FaceModels.load(checked("base_cnn.pt"), checked("base_cnn.json"), settings["segmenter"]["encoder"],
-                                 checked("segmenter.pt"), precision)
-        layouts = {}
-        for name in settings["layouts"]:
-            masks = sorted(f for f in listed if f.startswith(f"layouts/{name}/masks/") and f.endswith(".npy"))
-            if not name.isidentifier() or not masks:
-                raise BundleError(f"{bundle_dir / MANIFEST}: layout {name!r} is not a plain name with listed masks")
-            layouts[name] = MaskingLayout.load(checked(f"layouts/{name}/regions.json"), [checked(m) for m in masks])
-        gallery = Gallery.load(checked("gallery.npz"))
-        gallery.made_by = settings["config_fingerprint"]
-        return cls(models, layouts, gallery, settings)
+    @property
+    def settings(self) -> BundleSettings:
+        return self.bundle.settings
 
     # -- photos -------------------------------------------------------------------------------
 
     @property
     def detector(self) -> MTCNNDetector:
         if self._detector is None:
-            detection = self.settings["detection"]
+            detection = self.settings.detection
             self._detector = MTCNNDetector(detection["min_face_size"], detection["thresholds"])
         return self._detector
 
@@ -133,13 +124,13 @@ class Recognizer:
         detection = self.detector([image])[0]
         if detection is None:
             raise PhotoError(f"{path}: no face found")
-        source = crop_box(detection.box, self.settings["detection"]["margin"])
+        source = crop_box(detection.box, self.settings.detection["margin"])
         return Face(str(path), crop_image(image, source), detection)
 
     # -- embeddings -----------------------------------------------------------------------------
 
     def _layout(self, layout: str | None) -> MaskingLayout | None:
-        layout = self.settings["default_layout"] if layout is None else layout
+        layout = self.settings.default_layout if layout is None else layout
         if layout == NO_FDM:
             return None
         if layout not in self.layouts:
@@ -151,23 +142,24 @@ class Recognizer:
         pixels = torch.from_numpy(np.stack(crops)).permute(0, 3, 1, 2).contiguous()
         maps = self.models.feature_maps(pixels)
         occlusion = self.models.occlusion(pixels)
-        selections = layout.select(occlusion, self.settings["overlap_threshold"]) if layout else [()] * len(crops)
+        selections = layout.select(occlusion, self.settings.overlap_threshold) if layout else [()] * len(crops)
         return maps, occlusion, selections
 
-    def gallery_embeddings(self, gallery: Gallery, layout: MaskingLayout | None, selection: Selection) -> np.ndarray:
-        """The gallery embedded under one FDM, kept on the gallery for the next probe with it."""
-        if gallery.made_by != self.settings["config_fingerprint"] or gallery.maps.shape[1:] != self.gallery.maps.shape[1:]:
+    def masked_gallery(self, gallery: Gallery, layout: MaskingLayout | None) -> MaskedGallery:
+        """The gallery under ``layout``'s FDMs, kept on the gallery for the next probe."""
+        fingerprint = self.settings.config_fingerprint
+        if gallery.made_by != fingerprint or gallery.maps.shape[1:] != self.gallery.maps.shape[1:]:
             raise ValueError(f"the gallery was enrolled with another run (config fingerprint {gallery.made_by or 'none'}, "
                              f"maps {tuple(gallery.maps.shape[1:])}) than this bundle's "
-                             f"({self.settings['config_fingerprint']}): enroll it again with this bundle")
-        key = (layout.name if layout else NO_FDM, selection)
-        if key not in gallery.embeddings:
-            gallery.embeddings[key] = self.models.embed(gallery.maps, [selection] * len(gallery.maps), layout)
-        return gallery.embeddings[key]
+                             f"({fingerprint}): enroll it again with this bundle")
+        key = layout.name if layout else NO_FDM
+        if key not in gallery.masked:
+            gallery.masked[key] = MaskedGallery(self.models.embedder, gallery.maps, gallery.identities, layout)
+        return gallery.masked[key]
 
     def threshold(self, layout: MaskingLayout | None) -> float | None:
         """The open-set score threshold (a score above it accepts); None for a run without a pairs file."""
-        threshold = (self.settings["open_set_thresholds"] or {}).get(layout.name if layout else NO_FDM)
+        threshold = (self.bundle.open_set_thresholds or {}).get(layout.name if layout else NO_FDM)
         return None if threshold is None else float(threshold)
 
     # -- the three uses ---------------------------------------------------------------------------
@@ -183,9 +175,9 @@ class Recognizer:
         chosen = self._layout(layout)
         face = face or self.face(photo)
         maps, _, selections = self.analyse([face.crop], chosen)
-        probe = self.models.embed(maps, selections, chosen)
-        identities, scores = identity_scores(probe, self.gallery_embeddings(gallery, chosen, selections[0]),
-                                             gallery.identities)
+        masked = self.masked_gallery(gallery, chosen)
+        identities, scores = masked.scores(self.models.embedder.selections(maps, selections, chosen),
+                                           masked.fdm_embeddings(selections[0]))
         order = np.argsort(-scores[0], kind="stable")[:top_k]
         best, threshold = float(scores[0, order[0]]), self.threshold(chosen)
         accepted = threshold is None or best > threshold
@@ -202,8 +194,8 @@ class Recognizer:
         chosen = self._layout(layout)
         faces = [self.face(photo1), self.face(photo2)]
         maps, _, selections = self.analyse([f.crop for f in faces], chosen)
-        union = tuple(r for r in (chosen.layout["regions"] if chosen else []) if r in set(selections[0]) | set(selections[1]))
-        embeddings = self.models.embed(maps, [union, union], chosen)
+        union = chosen.union(*selections) if chosen else ()
+        embeddings = self.models.embedder.selections(maps, [union, union], chosen)
         score, threshold = float(embeddings[0] @ embeddings[1]), self.threshold(chosen)
         return {"files": [str(photo1), str(photo2)], "same": None if threshold is None else score > threshold,
                 "score": score,
@@ -227,7 +219,7 @@ class Recognizer:
         if not crops:
             return Gallery(np.array([], dtype=str), np.array([], dtype=str),
                            torch.zeros(0, *self.gallery.maps.shape[1:], dtype=torch.bfloat16),
-                           self.settings["config_fingerprint"]), problems
+                           self.settings.config_fingerprint), problems
         pixels = torch.from_numpy(np.stack(crops)).permute(0, 3, 1, 2).contiguous()
         return Gallery(np.array(names), np.array(identities), self.models.feature_maps(pixels),
-                       self.settings["config_fingerprint"]), problems
+                       self.settings.config_fingerprint), problems

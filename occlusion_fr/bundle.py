@@ -1,9 +1,11 @@
-"""A trained run packed for use elsewhere: weights, layouts, mask dictionaries, settings.
+"""A trained run packed for use elsewhere, and the one description of what a bundle holds.
 
-``bundle.json`` lists every file with its sha256 and size, the run's settings (crop and
-detection, overlap threshold, open-set thresholds from the verification) and the config
-fingerprint. Reading a bundle checks every listed file first, so a tampered, truncated or
-incomplete bundle is refused with the file named, before anything is unpickled.
+``bundle.json`` (the manifest) lists every file with its sha256 and size, the run's settings
+(``BundleSettings``: crop and detection, segmenter, overlap threshold, default layout, config
+fingerprint), the layouts and the open-set thresholds of the verification. The ``bundle`` rule
+writes it through ``run_bundle``; the API reads it through ``Bundle.read``, which checks every
+listed file first, so a tampered, truncated or incomplete bundle is refused with the file
+named, before anything is unpickled. A new field is added here, in ``BundleSettings``.
 
 Layout::
 
@@ -17,24 +19,100 @@ Layout::
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
-from occlusion_fr.io import sha256_of
+from occlusion_fr import CROP_HEIGHT, CROP_WIDTH
+from occlusion_fr.io import read_json, sha256_of
+from occlusion_fr.models.checkpoints import fingerprint
 
 FORMAT = "occlusion-fr-bundle/1"
 MANIFEST = "bundle.json"
+BASE_CNN_WEIGHTS, BASE_CNN_METRICS, SEGMENTER_WEIGHTS, GALLERY = "base_cnn.pt", "base_cnn.json", "segmenter.pt", "gallery.npz"
 
 
 class BundleError(ValueError):
     """A bundle that cannot be used; the message names the file."""
 
 
-def write_bundle(out_dir, files: dict[str, str | os.PathLike], settings: dict) -> dict:
-    """Copy ``files`` (bundle-relative name -> source path) into ``out_dir`` with a manifest.
+@dataclass(frozen=True)
+class BundleSettings:
+    """What a bundle's user needs besides its files: how photos are detected and cropped, how
+    regions are chosen, and which run made it."""
+
+    dataset: str
+    seed: int
+    config_fingerprint: str  # the run's configuration: a gallery enrolled with another is refused
+    crop: dict  # {"height", "width"} in pixels
+    detection: dict  # {"margin", "min_face_size", "thresholds"}: the MTCNN settings of the run
+    segmenter: dict  # {"encoder"}
+    overlap_threshold: float  # share of a region's pixels occluded for its features to be discarded
+    default_layout: str  # a layout of the bundle, or "none"
+
+    @classmethod
+    def from_config(cls, config: dict, dataset: str, seed: int) -> BundleSettings:
+        """The settings of run ``seed`` of ``dataset`` under a validated ``config``."""
+        return cls(dataset=dataset, seed=int(seed),
+                   config_fingerprint=fingerprint({k: v for k, v in config.items() if k != "seeds"}),
+                   crop={"height": CROP_HEIGHT, "width": CROP_WIDTH},
+                   detection={key: config["detection"][key] for key in ("margin", "min_face_size", "thresholds")},
+                   segmenter={"encoder": config["segmenter"]["encoder"]},
+                   overlap_threshold=config["feature_discarding"]["overlap_threshold"],
+                   default_layout=config["bundle"]["default_layout"])
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """A checked bundle: its folder, files, settings, layouts and open-set thresholds."""
+
+    folder: Path
+    files: dict  # bundle-relative name -> {"sha256", "bytes"}
+    settings: BundleSettings
+    layouts: list  # masking layout names
+    open_set_far: float | None  # the FAR the thresholds stand for; None: the run had no pairs file
+    open_set_thresholds: dict | None  # strategy -> score threshold
+
+    @classmethod
+    def read(cls, folder) -> Bundle:
+        """The bundle in ``folder`` after checking every file against its manifest."""
+        folder = Path(folder)
+        manifest = read_bundle(folder)
+        try:
+            settings = BundleSettings(**{f.name: manifest[f.name] for f in dataclasses.fields(BundleSettings)})
+            bundle = cls(folder, manifest["files"], settings, list(manifest["layouts"]), manifest["open_set_far"],
+                         manifest["open_set_thresholds"])
+        except KeyError as missing:
+            raise BundleError(f"{folder / MANIFEST}: no {missing} (written by another version?)") from None
+        for name in bundle.layouts:
+            if not name.isidentifier() or not bundle.mask_files(name):
+                raise BundleError(f"{folder / MANIFEST}: layout {name!r} is not a plain name with listed masks")
+        return bundle
+
+    def file(self, name: str) -> Path:
+        """A listed (and checked) file; anything else is refused."""
+        if name not in self.files:
+            raise BundleError(f"{self.folder / MANIFEST}: does not list {name}, which the bundle needs")
+        return self.folder / name
+
+    def mask_files(self, layout: str) -> list[Path]:
+        return [self.folder / f for f in sorted(self.files)
+                if f.startswith(f"layouts/{layout}/masks/") and f.endswith(".npy")]
+
+    def regions_file(self, layout: str) -> Path:
+        return self.file(f"layouts/{layout}/regions.json")
+
+
+def write_bundle(out_dir, files: dict[str, str | os.PathLike], fields: dict) -> dict:
+    """Copy ``files`` (bundle-relative name -> source path) into ``out_dir`` with a manifest
+    holding ``fields``.
 
     The folder is assembled beside ``out_dir`` and moved into place at the end, so a crash
     never leaves a half-written bundle; an existing bundle there is replaced."""
@@ -48,7 +126,7 @@ def write_bundle(out_dir, files: dict[str, str | os.PathLike], settings: dict) -
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(source, target)
             listed[name] = {"sha256": sha256_of(target), "bytes": target.stat().st_size}
-        manifest = {"format": FORMAT, "files": listed, **settings}
+        manifest = {"format": FORMAT, "files": listed, **fields}
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
         os.chmod(staging, 0o755)
         if out_dir.exists():
@@ -85,12 +163,10 @@ def read_bundle(bundle_dir) -> dict:
 
 
 def run_bundle(out_dir, base_cnn: tuple, segmenter_weights, train_maps, split_csv, layouts: dict[str, tuple],
-               verification_json, settings: dict) -> dict:
+               verification_json, settings: BundleSettings) -> dict:
     """Pack a run: ``base_cnn`` = (weights, metrics), ``layouts`` = {name: (regions json, mask
     files)}; the gallery is the training split's clean feature maps with their identities."""
-    import numpy as np
-
-    from occlusion_fr.io import read_json
+    from occlusion_fr.models.features import load_feature_maps, save_feature_maps
     from occlusion_fr.split import identities_by_image
 
     identity_of = identities_by_image(split_csv)
@@ -98,15 +174,14 @@ def run_bundle(out_dir, base_cnn: tuple, segmenter_weights, train_maps, split_cs
     verification = read_json(verification_json) if verification_json else {"open_set_far": None,
                                                                             "open_set_thresholds": None}
     with tempfile.TemporaryDirectory() as scratch:
-        gallery = Path(scratch) / "gallery.npz"
-        with np.load(train_maps, allow_pickle=False) as data:
-            names = data["names"]
-            np.savez(gallery, names=names, identities=np.array([identity_of[n] for n in names]), maps=data["maps"])
-        files = {"base_cnn.pt": base_cnn[0], "base_cnn.json": base_cnn[1], "segmenter.pt": segmenter_weights,
-                 "gallery.npz": gallery}
+        gallery = Path(scratch) / GALLERY
+        names, maps = load_feature_maps(train_maps)
+        save_feature_maps(gallery, names, maps, identities=[identity_of[n] for n in names])
+        files = {BASE_CNN_WEIGHTS: base_cnn[0], BASE_CNN_METRICS: base_cnn[1], SEGMENTER_WEIGHTS: segmenter_weights,
+                 GALLERY: gallery}
         for name, (regions, masks) in layouts.items():
             files[f"layouts/{name}/regions.json"] = regions
             files.update({f"layouts/{name}/masks/{Path(m).name}": m for m in masks})
-        return write_bundle(out_dir, files, {**settings, "layouts": list(layouts),
+        return write_bundle(out_dir, files, {**settings.to_dict(), "layouts": list(layouts),
                                              "open_set_far": verification["open_set_far"],
                                              "open_set_thresholds": verification["open_set_thresholds"]})

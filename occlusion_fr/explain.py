@@ -6,8 +6,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from occlusion_fr.evaluation.saliency import saliency_maps
 from occlusion_fr.figures import image_grid, tint
+from occlusion_fr.method.selection import NO_FDM
+from occlusion_fr.saliency import saliency_maps
 
 
 def explain(recognizer, face, layout: str | None, out_path) -> None:
@@ -15,15 +16,12 @@ def explain(recognizer, face, layout: str | None, out_path) -> None:
 
     chosen = recognizer._layout(layout)
     maps, occlusion, selections = recognizer.analyse([face.crop], chosen)
-    discarded = np.zeros(face.crop.shape[:2], dtype=bool)
-    if chosen:
-        for region in selections[0]:
-            discarded |= chosen.region_masks[region]
+    discarded = chosen.pixels(selections[0]) if chosen else np.zeros(face.crop.shape[:2], dtype=bool)
     pixels = torch.from_numpy(face.crop).permute(2, 0, 1)[None].contiguous()
     model = recognizer.models.base_cnn
-    mask = chosen.mask(selections[0], maps.shape[1:]) if chosen else None
+    mask = chosen.fdm_tensor(selections[0], maps.shape[1:]) if chosen else None
     plain, masked = saliency_maps(model, pixels)[0], saliency_maps(model, pixels, mask)[0]
-    title = (f"{face.path}: layout {chosen.name if chosen else 'none'}, discarded regions: "
+    title = (f"{face.path}: layout {chosen.name if chosen else NO_FDM}, discarded regions: "
              f"{', '.join(selections[0]) or 'none'}")
     figure = image_grid({"": [face.crop, tint(face.crop, occlusion[0]), tint(face.crop, discarded, (0.1, 0.3, 1.0)),
                               plain, masked]},

@@ -6,12 +6,16 @@ from collections.abc import Callable
 
 import numpy as np
 
-NO_FDM = "none"
+from occlusion_fr.method.selection import NO_FDM
 
 
-def markdown_table(header: list[str], rows: list[list[str]], left: int = 1) -> str:
-    """A pipe table: the first ``left`` columns left-aligned (names), the rest right-aligned."""
-    rule = "|" + "---|" * left + "---:|" * (len(header) - left)
+def markdown_table(header: list[str], rows: list[list[str]], left: int = 1, align: str | None = None) -> str:
+    """A pipe table: the first ``left`` columns left-aligned (names), the rest right-aligned;
+    ``align`` (one letter per column, l or r) says it column by column instead."""
+    align = align or "l" * left + "r" * (len(header) - left)
+    if len(align) != len(header) or set(align) - {"l", "r"}:
+        raise ValueError(f"align {align!r}: one of l, r per column of {header}")
+    rule = "|" + "".join("---|" if a == "l" else "---:|" for a in align)
     return "\n".join(["| " + " | ".join(header) + " |", rule,
                       *("| " + " | ".join(str(cell) for cell in row) + " |" for row in rows)])
 

@@ -23,6 +23,7 @@ import pandas as pd
 
 from occlusion_fr import CROP_HEIGHT, CROP_WIDTH
 from occlusion_fr.landmarks import landmark_points
+from occlusion_fr.markdown import markdown_table
 
 _AXIS = {"left": 0, "right": 0, "top": 1, "bottom": 1}
 _BOX_INDEX = {"left": 0, "top": 1, "right": 2, "bottom": 3}
@@ -161,9 +162,8 @@ PAPER_COVERAGE = {("lm1", "region"): "about 95%", ("lm2", "region"): "about 95%"
 def coverage_markdown(table: pd.DataFrame, dataset: str) -> str:
     """Coverage of every layout as a Markdown table, with the paper's figures beside ours."""
     lines = [f"# Landmark coverage of region layouts ({dataset}, training split)", "",
-             "| layout | region | landmarks | images | coverage | paper |", "|---|---|---|---:|---:|---|"]
-    for row in table.itertuples(index=False):
-        paper = PAPER_COVERAGE.get((row.layout, "all" if row.region == "all" else "region"), "")
-        lines.append(f"| {row.layout} | {row.region} | {row.landmarks} | {row.images} "
-                     f"| {100 * row.coverage:.1f}% | {paper} |")
+             markdown_table(["layout", "region", "landmarks", "images", "coverage", "paper"],
+                            [[row.layout, row.region, row.landmarks, row.images, f"{100 * row.coverage:.1f}%",
+                              PAPER_COVERAGE.get((row.layout, "all" if row.region == "all" else "region"), "")]
+                             for row in table.itertuples(index=False)], align="lllrrl")]
     return "\n".join(lines) + "\n"

@@ -6,10 +6,11 @@ from pathlib import Path
 from snakemake.utils import min_version
 
 from occlusion_fr import CROP_HEIGHT, CROP_WIDTH
+from occlusion_fr.bundle import BundleSettings
 from occlusion_fr.config import validate_config
 from occlusion_fr.datasets.sources import SOURCE_KEYS
-from occlusion_fr.evaluation.percentile_sweep import DICTIONARY_KEYS, VALIDATION, fixed_percentiles
-from occlusion_fr.models.checkpoints import fingerprint
+from occlusion_fr.masking.percentile import DICTIONARY_KEYS, VALIDATION, fixed_percentiles
+from occlusion_fr.method.selection import NO_FDM
 from occlusion_fr.occlusions.directory_source import folder_manifest
 from occlusion_fr.occlusions.renderers import renderer_spec
 from occlusion_fr.regions import region_names
@@ -34,7 +35,7 @@ REGION_LAYOUTS = {**config["layouts"], **config["occlusion_layouts"]}  # all wri
 
 # Table 1: rows are clean test crops and the test occlusions; columns no FDM and each layout.
 PROBES = ["clean", *config["occlusion_sets"]["test"]]
-STRATEGIES = ["none", *LAYOUTS]
+STRATEGIES = [NO_FDM, *LAYOUTS]
 
 OCCLUSION_SETS = [(split, name) for split, names in config["occlusion_sets"].items() for name in names]
 # The segmenter reads only its own training and validation occlusions (and every test set, to
@@ -234,7 +235,7 @@ def masked_identification_inputs(ds, seed, layout, probes):
 
 def identification_inputs(wildcards):
     """Every Table 1 row; no FDM needs no regions, masks nor occlusion masks."""
-    layout = None if wildcards.strategy == "none" else wildcards.strategy
+    layout = None if wildcards.strategy == NO_FDM else wildcards.strategy
     return masked_identification_inputs(wildcards.dataset, wildcards.seed, layout, PROBES)
 
 
@@ -327,19 +328,17 @@ def bundle_layout_inputs(wildcards):
 
 
 def bundle_settings(wildcards):
-    """What a bundle's user needs besides the files: how photos are detected and cropped, how
-    regions are chosen, and where it came from (the config's fingerprint)."""
-    return {"dataset": wildcards.dataset, "seed": int(wildcards.seed),
-            "config_fingerprint": fingerprint({k: v for k, v in config.items() if k != "seeds"}),
-            "crop": {"height": CROP_HEIGHT, "width": CROP_WIDTH},
-            "detection": {key: config["detection"][key] for key in ("margin", "min_face_size", "thresholds")},
-            "segmenter": {"encoder": config["segmenter"]["encoder"]},
+    """What a bundle's user needs besides the files (occlusion_fr.bundle.BundleSettings)."""
+    return BundleSettings.from_config(config, wildcards.dataset, int(wildcards.seed)).to_dict()
+
+
+def verification_settings(wildcards):
+    """occlusion_fr.evaluation.pair_verification.VerificationSettings of a run. The test
+    occlusions go as their renderers read them; a folder of real MaskTheFace output holds no
+    image of the pairs, so it is left out."""
+    return {"occlusions": {name: renderer_spec(config["occlusions"][name]) for name in config["occlusion_sets"]["test"]
+                           if config["occlusions"][name].get("source") != "directory"},
             "overlap_threshold": config["feature_discarding"]["overlap_threshold"],
-            "default_layout": config["bundle"]["default_layout"]}
-
-
-def verification_occlusions(wildcards):
-    """The test occlusions as their renderers read them; a folder of real MaskTheFace output
-    holds no image of the pairs, so it is left out."""
-    return {name: renderer_spec(config["occlusions"][name]) for name in config["occlusion_sets"]["test"]
-            if config["occlusions"][name].get("source") != "directory"}
+            "fars": config["verification"]["fars"], "seed": int(wildcards.seed),
+            "precision": config["base_cnn"]["precision"], "dataset": wildcards.dataset,
+            "encoder": config["segmenter"]["encoder"]}

@@ -37,7 +37,7 @@ rule identification:
         probes=run_results("identification/probes/{strategy}.csv"),
     params:
         probes=PROBES,
-        overlap_threshold=lambda wc: None if wc.strategy == "none" else config["feature_discarding"][
+        overlap_threshold=lambda wc: None if wc.strategy == NO_FDM else config["feature_discarding"][
             "overlap_threshold"],
         precision=config["base_cnn"]["precision"],
     threads: 4

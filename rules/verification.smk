@@ -59,13 +59,8 @@ rule verification:
         ),
         scores=run_results("verification/scores.csv.gz"),
     params:
-        occlusions=verification_occlusions,
         layouts=LAYOUTS,
-        overlap_threshold=config["feature_discarding"]["overlap_threshold"],
-        fars=config["verification"]["fars"],
-        encoder=config["segmenter"]["encoder"],
-        precision=config["base_cnn"]["precision"],
-        seed=lambda wc: int(wc.seed),
+        settings=verification_settings,
     threads: 4
     log:
         run_results("logs/verification.log"),

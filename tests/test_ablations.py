@@ -7,22 +7,23 @@ from torch import nn
 
 from occlusion_fr.evaluation.ablations import VARIANTS, cell_drop_mask, fdm_ablations, fdm_ablations_markdown
 from occlusion_fr.evaluation.strategies import ProbeSet
-from occlusion_fr.masking.fdm import region_pixel_masks
+from occlusion_fr.method.embedding import Embedder, MaskedGallery, embed_maps
+from occlusion_fr.method.layout import MaskingLayout
 from occlusion_fr.models.base_cnn import BaseCNN
-from occlusion_fr.models.features import embed_maps
 from test_masking import FP32, hand_built_gallery, two_band_layout
 
 
 def test_cell_drop_discards_every_channel_of_the_cells_more_than_half_covered():
-    pixels = region_pixel_masks(two_band_layout())  # 10x4 crop: top rows 0-4, bottom rows 5-9
-    mask = cell_drop_mask(pixels, ("bottom",), (3, 2, 2))  # cells of 5x2 pixels
+    _, _, dictionary, _ = hand_built_gallery()
+    layout = MaskingLayout.of(two_band_layout(), dictionary)  # 10x4 crop: top rows 0-4, bottom rows 5-9
+    mask = cell_drop_mask(layout, ("bottom",), (3, 2, 2))  # cells of 5x2 pixels
     assert mask.shape == (3, 2, 2) and (mask[:, 0] == 1).all() and (mask[:, 1] == 0).all()
-    assert cell_drop_mask(pixels, ("top", "bottom"), (3, 2, 2)).sum() == 0
-    assert cell_drop_mask(pixels, (), (3, 2, 2)).all()
+    assert cell_drop_mask(layout, ("top", "bottom"), (3, 2, 2)).sum() == 0
+    assert cell_drop_mask(layout, (), (3, 2, 2)).all()
     # A 5-row map: cells of 2 rows; the bottom region (rows 5-9) covers half of cell 2 (rows 4-5): kept.
-    assert cell_drop_mask(pixels, ("bottom",), (1, 5, 1))[0, :, 0].tolist() == [1, 1, 1, 0, 0]
+    assert cell_drop_mask(layout, ("bottom",), (1, 5, 1))[0, :, 0].tolist() == [1, 1, 1, 0, 0]
     with pytest.raises(ValueError, match="does not tile"):
-        cell_drop_mask(pixels, ("bottom",), (1, 3, 2))
+        cell_drop_mask(layout, ("bottom",), (1, 3, 2))
 
 
 def test_after_batch_norm_a_discarded_element_is_zero_where_the_fully_connected_layer_sees_it():
@@ -60,8 +61,9 @@ def test_ablation_table_puts_each_variant_on_the_same_probes():
     occluded[:2, 5:] = True  # two probes with the bottom occluded, one with nothing detected
     probes = ProbeSet("face_mask", np.array(["x1", "x2", "x3"]), np.array(["a", "a", "a"]), probe.repeat(3, 1, 1, 1),
                       {"segmenter": occluded})
-    table = fdm_ablations(NormFlatModel(), gallery_maps, gallery_labels, dictionary, [probes], two_band_layout(),
-                          0.5, list(VARIANTS), FP32).set_index("variant")
+    gallery = MaskedGallery(Embedder(NormFlatModel(), FP32), gallery_maps, gallery_labels,
+                            MaskingLayout.of(two_band_layout(), dictionary))
+    table = fdm_ablations(gallery, [probes], 0.5, list(VARIANTS)).set_index("variant")
     # The corrupted element (3) misleads the unmasked probe towards b; the learned mask drops it,
     # cell drop drops the whole bottom row (elements 2 and 3).
     assert table.loc["no_fdm", "rank1"] == 0
@@ -72,5 +74,4 @@ def test_ablation_table_puts_each_variant_on_the_same_probes():
     assert table["masked_probes_share"].eq(2 / 3).all() and table["probes"].eq(3).all()
     assert "| face_mask | halves | 0.0 (100%) | 66.7 (83%) |" in fdm_ablations_markdown(table.reset_index(), "toy")
     with pytest.raises(ValueError, match="unknown ablation variant"):
-        fdm_ablations(NormFlatModel(), gallery_maps, gallery_labels, dictionary, [probes], two_band_layout(), 0.5,
-                      ["fdm_inside"], FP32)
+        fdm_ablations(gallery, [probes], 0.5, ["fdm_inside"])

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from occlusion_fr.bundle import BundleError, read_bundle, write_bundle
+from occlusion_fr.bundle import Bundle, BundleError, BundleSettings, read_bundle, write_bundle
 
 
 @pytest.fixture
@@ -44,3 +44,37 @@ def test_a_damaged_bundle_is_refused_naming_the_file(bundle, damage, message):
     damage(bundle)
     with pytest.raises(BundleError, match=message):
         read_bundle(bundle)
+
+
+def settings() -> BundleSettings:
+    return BundleSettings(dataset="synthetic", seed=0, config_fingerprint="abc", crop={"height": 128, "width": 96},
+                          detection={"margin": 0.0, "min_face_size": 20, "thresholds": [0.6, 0.7, 0.7]},
+                          segmenter={"encoder": "resnet18"}, overlap_threshold=0.5, default_layout="lm2")
+
+
+def test_the_typed_contract_round_trips_and_names_what_a_manifest_lacks(tmp_path):
+    (tmp_path / "m.npy").write_bytes(b"mask")
+    (tmp_path / "r.json").write_text('{"regions": {}}')
+    files = {"layouts/lm2/masks/eyes.npy": tmp_path / "m.npy", "layouts/lm2/regions.json": tmp_path / "r.json"}
+    fields = {**settings().to_dict(), "layouts": ["lm2"], "open_set_far": 0.001, "open_set_thresholds": {"lm2": 0.4}}
+    write_bundle(tmp_path / "b", files, fields)
+    bundle = Bundle.read(tmp_path / "b")
+    assert bundle.settings == settings() and bundle.open_set_thresholds == {"lm2": 0.4}
+    assert bundle.mask_files("lm2") == [tmp_path / "b" / "layouts/lm2/masks/eyes.npy"]
+    with pytest.raises(BundleError, match="does not list gallery.npz"):
+        bundle.file("gallery.npz")
+    write_bundle(tmp_path / "old", files, {key: value for key, value in fields.items() if key != "overlap_threshold"})
+    with pytest.raises(BundleError, match="no 'overlap_threshold'"):
+        Bundle.read(tmp_path / "old")
+
+
+def test_settings_come_from_the_config_alone():
+    config = {"detection": {"margin": 0.0, "min_face_size": 20, "thresholds": [0.6, 0.7, 0.7], "batch_size": 32},
+              "segmenter": {"encoder": "resnet18"}, "feature_discarding": {"overlap_threshold": 0.5},
+              "bundle": {"default_layout": "lm2"}, "seeds": [0]}
+    made = BundleSettings.from_config(config, "synthetic", "0")
+    assert made.seed == 0 and made.detection == settings().detection and made.default_layout == "lm2"
+    # The run seeds are not part of a run's fingerprint; any other setting is.
+    assert BundleSettings.from_config({**config, "seeds": [1, 2]}, "synthetic", 0) == made
+    changed = {**config, "feature_discarding": {"overlap_threshold": 0.6}}
+    assert BundleSettings.from_config(changed, "synthetic", 0).config_fingerprint != made.config_fingerprint

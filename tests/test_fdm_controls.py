@@ -4,9 +4,8 @@ import numpy as np
 import pytest
 
 from occlusion_fr.evaluation.fdm_controls import fdm_controls, fdm_controls_markdown, random_like
-from occlusion_fr.evaluation.identification import MaskedGallery
 from occlusion_fr.evaluation.strategies import ProbeSet
-from test_masking import FP32, FlatModel, hand_built_gallery, two_band_layout
+from test_masking import hand_built_masked_gallery
 
 
 def test_a_random_mask_keeps_as_many_elements_elsewhere():
@@ -23,13 +22,12 @@ def test_a_random_mask_keeps_as_many_elements_elsewhere():
 
 
 def controls(draws=40, seed=0):
-    gallery_maps, gallery_labels, dictionary, probe = hand_built_gallery()
-    gallery = MaskedGallery(FlatModel(), gallery_maps, gallery_labels, dictionary, FP32)
+    gallery, probe = hand_built_masked_gallery()
     occluded = np.zeros((3, 10, 4), bool)
     occluded[:2, 5:] = True  # two probes with the bottom occluded, one with nothing detected
     probes = ProbeSet("face_mask", np.array(["x1", "x2", "x3"]), np.array(["a", "a", "a"]), probe.repeat(3, 1, 1, 1),
                       {"segmenter": occluded})
-    return fdm_controls(gallery, [probes], two_band_layout(), 0.5, "segmenter", draws, seed).set_index("control")
+    return fdm_controls(gallery, [probes], 0.5, "segmenter", draws, seed).set_index("control")
 
 
 def test_controls_separate_the_learned_mask_from_any_mask_of_its_size():
@@ -53,8 +51,7 @@ def test_controls_are_reproducible_from_the_seed():
 
 
 def test_a_probe_set_without_the_detector_is_refused():
-    gallery_maps, gallery_labels, dictionary, probe = hand_built_gallery()
-    gallery = MaskedGallery(FlatModel(), gallery_maps, gallery_labels, dictionary, FP32)
+    gallery, probe = hand_built_masked_gallery()
     probes = ProbeSet("sunglasses", np.array(["x"]), np.array(["a"]), probe, {})
     with pytest.raises(ValueError, match="sunglasses: no occlusion masks from the segmenter"):
-        fdm_controls(gallery, [probes], two_band_layout(), 0.5, "segmenter", 2, 0)
+        fdm_controls(gallery, [probes], 0.5, "segmenter", 2, 0)

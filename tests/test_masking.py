@@ -6,15 +6,17 @@ import pytest
 import torch
 from torch import nn
 
-from occlusion_fr.models.features import load_feature_maps, save_feature_maps
-from occlusion_fr.evaluation.identification import MaskedGallery, masked_ranks
-from occlusion_fr.evaluation.occlusion_masks import load_occlusion_masks, save_occlusion_masks
 from occlusion_fr.evaluation.strategies import ProbeSet, evaluate_strategy
 from occlusion_fr.evaluation.table1 import table1, table1_markdown, with_paper
 from occlusion_fr.masking.dictionary import binarise, load_mask_dictionary, load_mean_masks
-from occlusion_fr.masking.fdm import feature_discarding_mask, occluded_regions, region_overlap, region_pixel_masks
 from occlusion_fr.masking.generator import MaskGenerator, block_images, mean_mask, pdsn_loss
+from occlusion_fr.method.embedding import Embedder, MaskedGallery
+from occlusion_fr.method.fdm import feature_discarding_mask
+from occlusion_fr.method.layout import MaskingLayout
+from occlusion_fr.method.occlusion_masks import load_occlusion_masks, save_occlusion_masks
+from occlusion_fr.method.selection import occluded_regions, region_overlap, region_pixel_masks
 from occlusion_fr.models.base_cnn import BaseCNN
+from occlusion_fr.models.features import load_feature_maps, save_feature_maps
 from occlusion_fr.models.training import choose_device
 
 FP32 = choose_device("fp32")
@@ -145,28 +147,32 @@ def hand_built_gallery():
     return gallery, np.array(["a", "b"]), dictionary, probe
 
 
-def test_masked_identification_discards_the_corrupted_element():
+def hand_built_masked_gallery() -> tuple[MaskedGallery, torch.Tensor]:
+    """The hand-built gallery under the two-band layout's FDMs, and the probe."""
     gallery_maps, gallery_labels, dictionary, probe = hand_built_gallery()
-    gallery = MaskedGallery(FlatModel(), gallery_maps, gallery_labels, dictionary, FP32)
+    layout = MaskingLayout.of(two_band_layout(), dictionary)
+    return MaskedGallery(Embedder(FlatModel(), FP32), gallery_maps, gallery_labels, layout), probe
+
+
+def test_masked_identification_discards_the_corrupted_element():
+    gallery, probe = hand_built_masked_gallery()
     probes = probe.repeat(3, 1, 1, 1)
-    ranks = masked_ranks(gallery, probes, np.array(["a", "a", "a"]), [(), ("bottom",), ("bottom",)])
+    ranks = gallery.selection_ranks(probes, np.array(["a", "a", "a"]), [(), ("bottom",), ("bottom",)])
     assert ranks.tolist() == [1, 0, 0]  # unmasked: b wins; masked: a
     assert set(gallery._embeddings) == {(), ("bottom",)}  # one gallery embedding per distinct FDM
 
 
 def test_evaluate_strategy_selects_regions_from_occlusion_masks():
-    gallery_maps, gallery_labels, dictionary, probe = hand_built_gallery()
-    gallery = MaskedGallery(FlatModel(), gallery_maps, gallery_labels, dictionary, FP32)
+    gallery, probe = hand_built_masked_gallery()
     occluded = np.zeros((2, 10, 4), bool)
     occluded[1, 5:] = True  # the second probe's bottom half is occluded
     probes = ProbeSet("mouth", np.array(["x1", "x2"]), np.array(["a", "a"]), probe.repeat(2, 1, 1, 1),
                       {"segmenter": occluded, "oracle": occluded})
-    summary, per_probe = evaluate_strategy(gallery, [probes], two_band_layout(), 0.5)
+    summary, per_probe = evaluate_strategy(gallery, [probes], 0.5)
     assert summary["detector"].tolist() == ["segmenter", "oracle"]
     assert summary["rank1"].tolist() == [0.5, 0.5] and summary["distinct_fdms"].tolist() == [2, 2]
     assert per_probe["regions"].tolist()[:2] == ["", "bottom"]
-    none, _ = evaluate_strategy(MaskedGallery(FlatModel(), gallery_maps, gallery_labels, {}, FP32), [probes], None,
-                                0.5)
+    none, _ = evaluate_strategy(MaskedGallery(gallery.embedder, gallery.maps, gallery.labels), [probes], 0.5)
     assert none[["strategy", "detector", "rank1"]].values.tolist() == [["none", "none", 0.0]]
 
 
@@ -202,7 +208,7 @@ def test_feature_maps_and_occlusion_masks_round_trip(tmp_path):
 
 
 def test_saliency_is_scaled_per_image_and_vanishes_when_the_fdm_discards_everything():
-    from occlusion_fr.evaluation.saliency import saliency_maps
+    from occlusion_fr.saliency import saliency_maps
 
     torch.manual_seed(0)
     model = BaseCNN(classes=3, embedding_size=16).eval()

@@ -7,7 +7,7 @@ import pytest
 
 from occlusion_fr.datasets.synthetic import render_named, write_pairs
 from occlusion_fr.evaluation.pair_verification import open_set_thresholds, roc_curve, usable_pairs
-from occlusion_fr.evaluation.verification import read_pairs
+from occlusion_fr.datasets.pairs import read_pairs
 
 
 def test_pairs_with_a_seen_person_or_an_image_without_a_crop_are_dropped_and_counted():

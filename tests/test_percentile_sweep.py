@@ -4,8 +4,8 @@ own swept percentiles (its paper's among them), and `validation` cuts the dictio
 import pandas as pd
 import pytest
 
-from occlusion_fr.evaluation.percentile_sweep import (choose_percentile, dictionary_percentile, fixed_percentiles,
-                                                      sweep_markdown, sweep_summary)
+from occlusion_fr.evaluation.percentile_sweep import sweep_markdown, sweep_summary
+from occlusion_fr.masking.percentile import choose_percentile, dictionary_percentile, fixed_percentiles
 from occlusion_fr.figures import percentile_sweep_figure
 
 

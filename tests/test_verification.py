@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from occlusion_fr.evaluation.verification import (best_threshold, fold_accuracies, identity_disjoint, read_pairs,
-                                                  tar_at_far, verification_summary)
+from occlusion_fr.datasets.pairs import identity_disjoint, read_pairs
+from occlusion_fr.evaluation.verification import best_threshold, fold_accuracies, tar_at_far, verification_summary
 
 from conftest import REPO, SHARED_LFW
 

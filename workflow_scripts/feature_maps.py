@@ -2,7 +2,7 @@ import pandas as pd
 import torch
 
 from occlusion_fr.models.features import feature_maps, load_base_cnn, save_feature_maps
-from occlusion_fr.evaluation.probes import load_image_set
+from occlusion_fr.occlusions.sets import load_image_set
 from occlusion_fr.logs import job_logging
 from occlusion_fr.models.training import choose_device
 

@@ -1,25 +1,25 @@
 import torch
 
 from occlusion_fr.evaluation.strategies import evaluate_strategy, load_masked_gallery, load_probe_set
-from occlusion_fr.io import read_json, write_csv
+from occlusion_fr.io import write_csv
 from occlusion_fr.logs import job_logging
-from occlusion_fr.models.features import load_base_cnn
-from occlusion_fr.models.training import choose_device
+from occlusion_fr.method.embedding import Embedder
+from occlusion_fr.method.layout import MaskingLayout
+from occlusion_fr.method.selection import NO_FDM
 from occlusion_fr.split import identities_by_image
 
 with job_logging(snakemake.log[0]) as log:
     torch.set_num_threads(snakemake.threads)
     inputs, p = snakemake.input, snakemake.params
-    masked = snakemake.wildcards.strategy != "none"
-    device = choose_device(p.precision)
-    model, _ = load_base_cnn(inputs.weights, inputs.metrics, device)
+    masked = snakemake.wildcards.strategy != NO_FDM
     identity_of = identities_by_image(inputs.split)
-    layout = read_json(inputs.regions) if masked else None
-    gallery = load_masked_gallery(model, inputs.gallery, identity_of, inputs.masks if masked else [], device)
+    layout = MaskingLayout.load(inputs.regions, inputs.masks) if masked else None
+    gallery = load_masked_gallery(Embedder.load(inputs.weights, inputs.metrics, p.precision), inputs.gallery,
+                                  identity_of, layout)
     probe_sets = [load_probe_set(probe, inputs.probes[i], identity_of, inputs.occlusion_masks[i] if masked else None)
                   for i, probe in enumerate(p.probes)]
 
-    summary, per_probe = evaluate_strategy(gallery, probe_sets, layout, p.overlap_threshold)
+    summary, per_probe = evaluate_strategy(gallery, probe_sets, p.overlap_threshold)
     for row in summary.itertuples(index=False):
         log.info("%s / %s / %s: rank-1 %.4f rank-5 %.4f over %d probes, %d distinct FDMs, %.1f regions, %.0f%% kept",
                  row.strategy, row.detector, row.occlusion, row.rank1, row.rank5, row.probes, row.distinct_fdms,

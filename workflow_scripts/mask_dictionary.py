@@ -1,7 +1,7 @@
 import numpy as np
 import pandas as pd
 
-from occlusion_fr.evaluation.percentile_sweep import dictionary_percentile
+from occlusion_fr.masking.percentile import dictionary_percentile
 from occlusion_fr.io import write_image, write_npy
 from occlusion_fr.logs import job_logging
 from occlusion_fr.masking.dictionary import binarise, channel_tiles, kept_by_position

@@ -7,7 +7,7 @@ from occlusion_fr.figures import image_grid, tint, typical_image, upsample
 from occlusion_fr.io import read_json, save_figure
 from occlusion_fr.logs import job_logging
 from occlusion_fr.masking.dictionary import kept_by_position
-from occlusion_fr.masking.fdm import region_pixel_masks
+from occlusion_fr.method.selection import region_pixel_masks
 from occlusion_fr.models.data import load_images
 
 with job_logging(snakemake.log[0]):

@@ -1,8 +1,8 @@
 import pandas as pd
 import torch
 
-from occlusion_fr.evaluation.occlusion_masks import save_occlusion_masks
-from occlusion_fr.evaluation.probes import load_image_set
+from occlusion_fr.method.occlusion_masks import save_occlusion_masks
+from occlusion_fr.occlusions.sets import load_image_set
 from occlusion_fr.logs import job_logging
 from occlusion_fr.models.segmenter import build_segmenter, predict
 from occlusion_fr.models.training import choose_device, load_into

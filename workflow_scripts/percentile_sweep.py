@@ -5,22 +5,20 @@ from occlusion_fr.evaluation.strategies import load_gallery_maps, load_probe_set
 from occlusion_fr.io import read_json, write_csv
 from occlusion_fr.logs import job_logging
 from occlusion_fr.masking.dictionary import load_mean_masks
-from occlusion_fr.models.features import load_base_cnn
-from occlusion_fr.models.training import choose_device
+from occlusion_fr.method.embedding import Embedder
 from occlusion_fr.split import identities_by_image
 
 with job_logging(snakemake.log[0]) as log:
     torch.set_num_threads(snakemake.threads)
     inputs, p = snakemake.input, snakemake.params
-    device = choose_device(p.precision)
-    model, _ = load_base_cnn(inputs.weights, inputs.metrics, device)
     identity_of = identities_by_image(inputs.split)
     gallery_maps, gallery_labels = load_gallery_maps(inputs.gallery, identity_of)
     probe_sets = {split: [load_probe_set(probe, inputs[f"{split}_probes"][i], identity_of,
                                          inputs[f"{split}_occlusion_masks"][i]) for i, probe in enumerate(probes)]
                   for split, probes in p.probes.items()}
-    table = percentile_sweep(model, gallery_maps, gallery_labels, load_mean_masks(inputs.mean_masks),
-                             read_json(inputs.regions), probe_sets, p.percentiles, p.overlap_threshold, device)
+    table = percentile_sweep(Embedder.load(inputs.weights, inputs.metrics, p.precision), gallery_maps, gallery_labels,
+                             load_mean_masks(inputs.mean_masks), read_json(inputs.regions), probe_sets, p.percentiles,
+                             p.overlap_threshold)
     for (split, percentile), rows in table.groupby(["split", "percentile"]):
         log.info("%s, percentile %g: mean rank-1 %.4f, %.0f%% kept", split, percentile, rows["rank1"].mean(),
                  100 * rows["kept_share"].mean())

@@ -1,19 +1,17 @@
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import torch
 
-from occlusion_fr.models.features import load_base_cnn
-from occlusion_fr.evaluation.occlusion_masks import load_occlusion_masks
-from occlusion_fr.evaluation.probes import load_image_set
-from occlusion_fr.evaluation.saliency import saliency_maps
 from occlusion_fr.figures import image_grid, tint
-from occlusion_fr.io import read_json, save_figure
+from occlusion_fr.io import save_figure
 from occlusion_fr.logs import job_logging
-from occlusion_fr.masking.fdm import feature_discarding_mask, occluded_regions, region_overlap, region_pixel_masks
+from occlusion_fr.method.layout import MaskingLayout
+from occlusion_fr.method.occlusion_masks import load_occlusion_masks
 from occlusion_fr.models.data import load_images
+from occlusion_fr.models.features import load_base_cnn
 from occlusion_fr.models.training import choose_device
+from occlusion_fr.occlusions.sets import load_image_set
+from occlusion_fr.saliency import saliency_maps
 
 with job_logging(snakemake.log[0]) as log:
     inputs, p, dataset = snakemake.input, snakemake.params, snakemake.wildcards.dataset
@@ -33,22 +31,18 @@ with job_logging(snakemake.log[0]) as log:
         list(people), f"{dataset}: saliency of the base CNN on clean test faces"), dpi=100)
 
     # Paper Figs. 8 and 9: one probe per occlusion, without and with the FDM the segmenter implies.
-    layout = read_json(inputs.regions)
-    pixels = region_pixel_masks(layout)
-    dictionary = {Path(path).stem: np.load(path, allow_pickle=False) for path in inputs.masks}
+    layout = MaskingLayout.load(inputs.regions, inputs.masks)
     rows = {name: [] for name in ("probe", "predicted occlusion", "regions chosen", "FDM: share kept",
                                   "saliency, no FDM", "saliency, FDM")}
     titles = []
     for occlusion, masks_path in zip(p.saliency["occlusions"], inputs.occlusion_masks):
         probes = load_image_set(table, "test", occlusion, p.sets_dir, inputs.crops)
         names, masks = load_occlusion_masks(masks_path)
-        selected = occluded_regions(region_overlap(masks["segmenter"], pixels), list(pixels), p.overlap_threshold)
+        selected = layout.select(masks["segmenter"], p.overlap_threshold)
         pick = next((i for i, s in enumerate(selected) if s), 0)  # first probe whose FDM discards something
-        fdm = torch.from_numpy(feature_discarding_mask(dictionary, selected[pick], model.map_shape))
+        fdm = torch.from_numpy(layout.fdm(selected[pick], model.map_shape))
         image = probes.pixels[pick:pick + 1]
-        chosen = np.zeros(masks["segmenter"].shape[1:], bool)
-        for region in selected[pick]:
-            chosen |= pixels[region]
+        chosen = layout.pixels(selected[pick])
         rows["probe"].append(image[0].permute(1, 2, 0).numpy())
         rows["predicted occlusion"].append(masks["segmenter"][pick])
         rows["regions chosen"].append(tint(image[0].permute(1, 2, 0).numpy(), chosen))
@@ -61,4 +55,4 @@ with job_logging(snakemake.log[0]) as log:
         log.info("%s: probe %s, regions %s, FDM keeps %.1f%%", occlusion, names[pick], selected[pick],
                  100 * fdm.float().mean().item())
     save_figure(snakemake.output.fdm, image_grid(
-        rows, titles, f"{dataset}: saliency without and with the {layout['layout']} FDM (segmenter regions)"), dpi=100)
+        rows, titles, f"{dataset}: saliency without and with the {layout.name} FDM (segmenter regions)"), dpi=100)

@@ -9,7 +9,7 @@ import pandas as pd
 
 from occlusion_fr.datasets.sources import named_images
 from occlusion_fr.detect import detect_and_crop
-from occlusion_fr.evaluation.verification import read_pairs
+from occlusion_fr.datasets.pairs import read_pairs
 from occlusion_fr.io import write_csv
 from occlusion_fr.unusable import reason_counts
 

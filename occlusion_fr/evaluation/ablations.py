@@ -19,26 +19,23 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import torch
 
 from occlusion_fr.evaluation.strategies import ProbeSet
-from occlusion_fr.masking.fdm import (feature_discarding_mask, group_rows, occluded_regions, region_overlap,
-                                      region_pixel_masks)
-from occlusion_fr.metrics import identity_ranks
-from occlusion_fr.models.features import embed_maps
+from occlusion_fr.markdown import markdown_table
+from occlusion_fr.method.embedding import AFTER_BN, BEFORE_BN, MaskedGallery
+from occlusion_fr.method.layout import MaskingLayout
+from occlusion_fr.method.selection import Selection, group_rows
 
 # variant -> (which mask, where it multiplies)
-VARIANTS = {"no_fdm": (None, "before_bn"), "fdm_before_bn": ("fdm", "before_bn"), "fdm_after_bn": ("fdm", "after_bn"),
-            "cell_drop_before_bn": ("cell_drop", "before_bn"), "cell_drop_after_bn": ("cell_drop", "after_bn")}
+VARIANTS = {"no_fdm": (None, BEFORE_BN), "fdm_before_bn": ("fdm", BEFORE_BN), "fdm_after_bn": ("fdm", AFTER_BN),
+            "cell_drop_before_bn": ("cell_drop", BEFORE_BN), "cell_drop_after_bn": ("cell_drop", AFTER_BN)}
 
 
-def cell_drop_mask(region_masks: dict[str, np.ndarray], regions: tuple[str, ...], map_shape) -> np.ndarray:
+def cell_drop_mask(layout: MaskingLayout, regions: Selection, map_shape) -> np.ndarray:
     """uint8 (C, H, W) mask discarding every channel of the map cells whose pixels lie more than
     half inside the union of ``regions`` (pixel masks at crop resolution, a multiple of the map)."""
     channels, height, width = map_shape
-    covered = np.zeros(next(iter(region_masks.values())).shape, dtype=bool)
-    for region in regions:
-        covered |= region_masks[region]
+    covered = layout.pixels(regions)
     crop_height, crop_width = covered.shape
     if crop_height % height or crop_width % width:
         raise ValueError(f"a {crop_height}x{crop_width} crop does not tile a {height}x{width} feature map")
@@ -46,48 +43,40 @@ def cell_drop_mask(region_masks: dict[str, np.ndarray], regions: tuple[str, ...]
     return np.broadcast_to((share <= 0.5).astype(np.uint8), (channels, height, width)).copy()
 
 
-def variant_mask(variant: str, dictionary: dict[str, np.ndarray], region_masks: dict[str, np.ndarray],
-                 regions: tuple[str, ...], map_shape) -> tuple[np.ndarray | None, str]:
+def variant_mask(variant: str, layout: MaskingLayout, regions: Selection, map_shape) -> tuple[np.ndarray | None, str]:
     """(mask or None, position) a variant applies for a probe whose ``regions`` were selected."""
     kind, position = VARIANTS[variant]
     if kind is None or not regions:
-        return None, "before_bn"
+        return None, BEFORE_BN
     if kind == "fdm":
-        return feature_discarding_mask(dictionary, regions, map_shape), position
-    return cell_drop_mask(region_masks, regions, map_shape), position
+        return layout.fdm(regions, map_shape), position
+    return cell_drop_mask(layout, regions, map_shape), position
 
 
-def fdm_ablations(model, gallery_maps: torch.Tensor, gallery_labels: np.ndarray, dictionary: dict[str, np.ndarray],
-                  probe_sets: list[ProbeSet], layout: dict, overlap_threshold: float, variants, device,
+def fdm_ablations(gallery: MaskedGallery, probe_sets: list[ProbeSet], overlap_threshold: float, variants,
                   detector: str = "segmenter") -> pd.DataFrame:
     """One row per probe set and variant: rank-1, the mean share of feature elements kept and
-    the share of probes with a region selected. Probe and gallery are masked alike."""
+    the share of probes with a region selected (by the gallery's layout). Probe and gallery are
+    masked alike."""
     unknown = [v for v in variants if v not in VARIANTS]
     if unknown:
         raise ValueError(f"unknown ablation variant(s) {', '.join(map(repr, unknown))} (one of {', '.join(VARIANTS)})")
-    region_masks = region_pixel_masks(layout)
-    shape = tuple(gallery_maps.shape[1:])
-    gallery_cache: dict[tuple, np.ndarray] = {}
+    layout = gallery.layout
     rows = []
     for probes in probe_sets:
         if detector not in probes.occlusion_masks:
             raise ValueError(f"{probes.name}: no occlusion masks from the {detector}")
-        selected = occluded_regions(region_overlap(probes.occlusion_masks[detector], region_masks),
-                                    list(region_masks), overlap_threshold)
+        selected = layout.select(probes.occlusion_masks[detector], overlap_threshold)
         for variant in variants:
             ranks = np.empty(len(selected), dtype=int)
             kept = np.ones(len(selected))
             for regions, members in group_rows(selected).items():
-                mask, position = variant_mask(variant, dictionary, region_masks, regions, shape)
-                key = (variant if mask is not None else "no_fdm", regions if mask is not None else ())
-                if key not in gallery_cache:
-                    gallery_cache[key] = embed_maps(model, gallery_maps, device,
-                                                    None if mask is None else torch.from_numpy(mask), position=position)
-                embedded = embed_maps(model, probes.maps[members], device,
-                                      None if mask is None else torch.from_numpy(mask), position=position)
-                ranks[members] = identity_ranks(embedded, probes.labels[members], gallery_cache[key], gallery_labels)
+                mask, position = variant_mask(variant, layout, regions, gallery.map_shape)
+                key = () if mask is None else (variant, regions)
+                embedded = gallery.embedder(probes.maps[members], mask, position)
+                ranks[members] = gallery.ranks(embedded, probes.labels[members], gallery.embeddings(key, mask, position))
                 kept[members] = 1.0 if mask is None else float(mask.mean())
-            rows.append({"strategy": layout["layout"], "detector": detector, "occlusion": probes.name,
+            rows.append({"strategy": layout.name, "detector": detector, "occlusion": probes.name,
                          "variant": variant, "probes": len(selected), "rank1": float(np.mean(ranks == 0)),
                          "kept_share": float(kept.mean()), "masked_probes_share": float(np.mean([bool(s) for s in selected]))})
     return pd.DataFrame(rows)
@@ -95,13 +84,14 @@ def fdm_ablations(model, gallery_maps: torch.Tensor, gallery_labels: np.ndarray,
 
 def fdm_ablations_markdown(table: pd.DataFrame, dataset: str) -> str:
     variants = list(dict.fromkeys(table["variant"]))
+    cells = []
+    for (occlusion, strategy), rows in table.groupby(["occlusion", "strategy"], sort=False):
+        by = rows.set_index("variant")
+        cells.append([occlusion, strategy, *(f"{100 * by.loc[v, 'rank1']:.1f} ({100 * by.loc[v, 'kept_share']:.0f}%)"
+                                             for v in variants)])
     lines = [f"# Where and how features are discarded ({dataset}, test split, regions chosen by the segmenter)", "",
              "Rank-1 (%) of the same probes; in brackets the mean share of feature elements kept. fdm: the learned "
              "FDM; cell_drop: every channel of the covered map cells; before_bn / after_bn: the mask multiplies the "
              "feature map before or after the embedding's batch norm (Table 1: fdm_before_bn).", "",
-             "| occlusion | strategy | " + " | ".join(variants) + " |", "|---|---|" + "---:|" * len(variants)]
-    for (occlusion, strategy), rows in table.groupby(["occlusion", "strategy"], sort=False):
-        by = rows.set_index("variant")
-        lines.append(f"| {occlusion} | {strategy} | " + " | ".join(
-            f"{100 * by.loc[v, 'rank1']:.1f} ({100 * by.loc[v, 'kept_share']:.0f}%)" for v in variants) + " |")
+             markdown_table(["occlusion", "strategy", *variants], cells, left=2)]
     return "\n".join(lines) + "\n"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from occlusion_fr.evaluation.occlusion_masks import DETECTORS
+from occlusion_fr.method.occlusion_masks import DETECTORS
 from occlusion_fr.markdown import bold, markdown_table, strategy_grid
 
 CELL_KEYS = ["detector", "occlusion", "strategy"]

@@ -16,7 +16,8 @@ from typing import Callable
 
 import pandas as pd
 
-from occlusion_fr.evaluation.strategies import NO_FDM
+from occlusion_fr.markdown import markdown_table
+from occlusion_fr.method.selection import NO_FDM
 
 BANDS = ["forehead", "eyes", "nose", "mouth", "chin"]
 MASKING = ["lm1", "lm2", "grid3x3"]
@@ -141,11 +142,9 @@ def claim_tests_markdown(tests: pd.DataFrame, dataset: str) -> str:
         verdict = verdicts.loc[number]
         state = ("incomplete (this run lacks some of its cells)" if not verdict["complete"] else
                  "holds significantly" if verdict["significant"] else "holds" if verdict["holds"] else "does not hold")
+        cells = [[r.higher, r.lower, r.probes, f"{100 * r.rank1_higher:.1f}", f"{100 * r.rank1_lower:.1f}",
+                  r.only_higher, r.only_lower, f"{r.p_value:.2g}"] for r in comparisons.itertuples(index=False)]
         lines += [f"## {number}. {CLAIMS[number - 1].text}: {state}", "",
-                  "| higher | lower | probes | rank-1 higher | rank-1 lower | only higher | only lower | p |",
-                  "|---|---|---:|---:|---:|---:|---:|---:|"]
-        for r in comparisons.itertuples(index=False):
-            lines.append(f"| {r.higher} | {r.lower} | {r.probes} | {100 * r.rank1_higher:.1f} | "
-                         f"{100 * r.rank1_lower:.1f} | {r.only_higher} | {r.only_lower} | {r.p_value:.2g} |")
-        lines.append("")
+                  markdown_table(["higher", "lower", "probes", "rank-1 higher", "rank-1 lower", "only higher",
+                                  "only lower", "p"], cells, left=2), ""]
     return "\n".join(lines)

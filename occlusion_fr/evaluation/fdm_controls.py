@@ -18,14 +18,11 @@ import zlib
 
 import numpy as np
 import pandas as pd
-import torch
 
-from occlusion_fr.evaluation.identification import MaskedGallery, kept_share
 from occlusion_fr.evaluation.strategies import ProbeSet
-from occlusion_fr.masking.fdm import (feature_discarding_mask, group_rows, occluded_regions, region_overlap,
-                                      region_pixel_masks)
-from occlusion_fr.metrics import identity_ranks
-from occlusion_fr.models.features import embed_maps
+from occlusion_fr.markdown import markdown_table
+from occlusion_fr.method.embedding import MaskedGallery
+from occlusion_fr.method.selection import Selection, group_rows
 
 CONTROLS = ("no_fdm", "learned", "probe_only", "random", "random_channels")
 RANDOM_CONTROLS = ("random", "random_channels")
@@ -41,59 +38,55 @@ def random_like(mask: np.ndarray, rng: np.random.Generator, per_cell: bool = Fal
     return flat.reshape(mask.shape)
 
 
-def _ranks(gallery: MaskedGallery, probes: ProbeSet, rows: np.ndarray, probe_mask, gallery_embeddings) -> np.ndarray:
-    mask = None if probe_mask is None else torch.from_numpy(probe_mask)
-    embedded = embed_maps(gallery.model, probes.maps[rows], gallery.device, mask)
-    return identity_ranks(embedded, probes.labels[rows], gallery_embeddings, gallery.labels)
-
-
-def control_ranks(gallery: MaskedGallery, probes: ProbeSet, selected: list[tuple[str, ...]], draws: int,
+def control_ranks(gallery: MaskedGallery, probes: ProbeSet, selected: list[Selection], draws: int,
                   seed: int) -> dict[str, list[np.ndarray]]:
     """Per control, the probes' ranks (0 = right at rank 1): one array, or one per draw for the
     random controls. ``selected`` holds each probe's occluded regions."""
-    groups = group_rows(selected)
-    shape = probes.maps.shape[1:]
     n = len(selected)
     ranks = {control: [np.empty(n, dtype=int) for _ in range(draws if control in RANDOM_CONTROLS else 1)]
              for control in CONTROLS}
     plain = gallery.embeddings(())
-    for regions, rows in sorted(groups.items(), key=lambda item: item[0]):
+
+    def masked_ranks(rows, probe_mask, gallery_embeddings):
+        return gallery.ranks(gallery.embedder(probes.maps[rows], probe_mask), probes.labels[rows], gallery_embeddings)
+
+    for regions, rows in sorted(group_rows(selected).items(), key=lambda item: item[0]):
         if not regions:  # nothing discarded: every control is the unmasked comparison
-            same = _ranks(gallery, probes, rows, None, plain)
+            same = masked_ranks(rows, None, plain)
             for arrays in ranks.values():
                 for array in arrays:
                     array[rows] = same
             continue
-        fdm = feature_discarding_mask(gallery.dictionary, regions, shape)
-        ranks["no_fdm"][0][rows] = _ranks(gallery, probes, rows, None, plain)
-        ranks["learned"][0][rows] = _ranks(gallery, probes, rows, fdm, gallery.embeddings(regions))
-        ranks["probe_only"][0][rows] = _ranks(gallery, probes, rows, fdm, plain)
+        fdm = gallery.fdm(regions)
+        ranks["no_fdm"][0][rows] = masked_ranks(rows, None, plain)
+        ranks["learned"][0][rows] = masked_ranks(rows, fdm, gallery.fdm_embeddings(regions))
+        ranks["probe_only"][0][rows] = masked_ranks(rows, fdm, plain)
         # One stream per region set: a draw does not depend on which other sets occur.
         rng = np.random.default_rng([seed, zlib.crc32("+".join(regions).encode())])
         for control in RANDOM_CONTROLS:
             for draw in range(draws):
                 random_mask = random_like(fdm, rng, per_cell=control == "random_channels")
-                random_gallery = embed_maps(gallery.model, gallery.maps, gallery.device, torch.from_numpy(random_mask))
-                ranks[control][draw][rows] = _ranks(gallery, probes, rows, random_mask, random_gallery)
+                # Not kept: each draw's gallery is used by this region set alone.
+                ranks[control][draw][rows] = masked_ranks(rows, random_mask, gallery.embedder(gallery.maps, random_mask))
     return ranks
 
 
-def fdm_controls(gallery: MaskedGallery, probe_sets: list[ProbeSet], layout: dict, overlap_threshold: float,
-                 detector: str, draws: int, seed: int) -> pd.DataFrame:
+def fdm_controls(gallery: MaskedGallery, probe_sets: list[ProbeSet], overlap_threshold: float, detector: str,
+                 draws: int, seed: int) -> pd.DataFrame:
     """One row per probe set and control: rank-1 (mean over draws for the random controls), its
-    standard deviation over draws, the mean share of feature elements kept, probes with a region selected."""
-    region_masks = region_pixel_masks(layout)
+    standard deviation over draws, the mean share of feature elements kept, probes with a region
+    selected. The gallery's layout selects the regions."""
+    layout = gallery.layout
     rows = []
     for probes in probe_sets:
         if detector not in probes.occlusion_masks:
             raise ValueError(f"{probes.name}: no occlusion masks from the {detector}")
-        overlap = region_overlap(probes.occlusion_masks[detector], region_masks)
-        selected = occluded_regions(overlap, list(region_masks), overlap_threshold)
-        kept = float(np.mean([kept_share(gallery.dictionary, s, probes.maps.shape[1:]) for s in selected]))
+        selected = layout.select(probes.occlusion_masks[detector], overlap_threshold)
+        kept = float(np.mean([layout.kept_share(s, gallery.map_shape) for s in selected]))
         masked = float(np.mean([bool(s) for s in selected]))
         for control, per_draw in control_ranks(gallery, probes, selected, draws, seed).items():
             rank1 = np.array([np.mean(r == 0) for r in per_draw])
-            rows.append({"strategy": layout["layout"], "detector": detector, "occlusion": probes.name,
+            rows.append({"strategy": layout.name, "detector": detector, "occlusion": probes.name,
                          "control": control, "probes": len(selected), "draws": len(per_draw),
                          "rank1": float(rank1.mean()), "rank1_std": float(rank1.std(ddof=1)) if len(rank1) > 1 else 0.0,
                          "kept_share": 1.0 if control == "no_fdm" else kept, "masked_probes_share": masked})
@@ -101,18 +94,16 @@ def fdm_controls(gallery: MaskedGallery, probe_sets: list[ProbeSet], layout: dic
 
 
 def fdm_controls_markdown(table: pd.DataFrame, dataset: str) -> str:
+    cells = []
+    for (occlusion, strategy), rows in table.groupby(["occlusion", "strategy"], sort=False):
+        by = rows.set_index("control")
+        cells.append([occlusion, strategy, *(f"{100 * by.loc[c, 'rank1']:.1f}" for c in ("no_fdm", "learned", "probe_only")),
+                      *(f"{100 * by.loc[c, 'rank1']:.1f} ± {100 * by.loc[c, 'rank1_std']:.1f}" for c in RANDOM_CONTROLS),
+                      f"{100 * by.loc['learned', 'kept_share']:.0f}%"])
+    header = ["occlusion", "strategy", "no FDM", "learned", "probe only", "random", "random channels", "kept"]
     lines = [f"# FDM controls ({dataset}, test split, regions chosen by the segmenter)", "",
              "Rank-1 (%) of the same probes with nothing discarded, the learned FDM on probe and gallery "
              "(Table 1), the FDM on the probe alone, random masks keeping as many feature elements, and random "
              "masks keeping as many channels in every map cell, on probe and gallery (mean ± std over draws). "
-             "kept: mean share of feature elements kept.", "",
-             "| occlusion | strategy | no FDM | learned | probe only | random | random channels | kept |",
-             "|---|---|---:|---:|---:|---:|---:|---:|"]
-    for (occlusion, strategy), rows in table.groupby(["occlusion", "strategy"], sort=False):
-        by = rows.set_index("control")
-        randoms = " | ".join(f"{100 * by.loc[c, 'rank1']:.1f} ± {100 * by.loc[c, 'rank1_std']:.1f}"
-                             for c in RANDOM_CONTROLS)
-        lines.append(f"| {occlusion} | {strategy} | {100 * by.loc['no_fdm', 'rank1']:.1f} | "
-                     f"{100 * by.loc['learned', 'rank1']:.1f} | {100 * by.loc['probe_only', 'rank1']:.1f} | "
-                     f"{randoms} | {100 * by.loc['learned', 'kept_share']:.0f}% |")
+             "kept: mean share of feature elements kept.", "", markdown_table(header, cells, left=2)]
     return "\n".join(lines) + "\n"

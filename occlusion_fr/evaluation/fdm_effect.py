@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from occlusion_fr.evaluation.strategies import NO_FDM
+from occlusion_fr.markdown import markdown_table
+from occlusion_fr.method.selection import NO_FDM
 
 KEYS = ["detector", "occlusion", "strategy"]
 
@@ -46,13 +47,11 @@ def fdm_effect_markdown(table: pd.DataFrame, dataset: str) -> str:
              "helped: wrong at rank 1 without an FDM, right with it; harmed: the reverse. Regions: the most "
              "frequent set the detector selected, with its share of the probes; none: probes with no region "
              "selected (their FDM keeps everything).", ""]
+    header = ["occlusion", "strategy", "rank-1 no FDM", "rank-1 FDM", "helped", "harmed", "none",
+              "most frequent regions"]
     for detector, rows in table.groupby("detector", sort=False):
-        lines += [f"## Regions chosen by the {detector}", "",
-                  "| occlusion | strategy | rank-1 no FDM | rank-1 FDM | helped | harmed | none | most frequent regions |",
-                  "|---|---|---:|---:|---:|---:|---:|---|"]
-        for r in rows.itertuples(index=False):
-            lines.append(f"| {r.occlusion} | {r.strategy} | {100 * r.rank1_no_fdm:.1f} | {100 * r.rank1_fdm:.1f} | "
-                         f"{r.helped} | {r.harmed} | {100 * r.no_region_share:.0f}% | "
-                         f"{r.top_regions or '-'} ({100 * r.top_regions_share:.0f}%) |")
-        lines.append("")
+        cells = [[r.occlusion, r.strategy, f"{100 * r.rank1_no_fdm:.1f}", f"{100 * r.rank1_fdm:.1f}", r.helped, r.harmed,
+                  f"{100 * r.no_region_share:.0f}%", f"{r.top_regions or '-'} ({100 * r.top_regions_share:.0f}%)"]
+                 for r in rows.itertuples(index=False)]
+        lines += [f"## Regions chosen by the {detector}", "", markdown_table(header, cells, align="llrrrrrl"), ""]
     return "\n".join(lines)

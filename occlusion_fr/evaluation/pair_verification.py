@@ -14,23 +14,51 @@ and every drop is counted per fold.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import torch
 
-from occlusion_fr.evaluation.verification import identity_disjoint, tar_at_far, verification_summary
-from occlusion_fr.inference import FaceModels, MaskingLayout
+from occlusion_fr.datasets.pairs import identity_disjoint
+from occlusion_fr.evaluation.verification import tar_at_far, verification_summary
 from occlusion_fr.io import atomic_path, read_json, save_figure, write_csv, write_json, write_text
 from occlusion_fr.markdown import markdown_table
 from occlusion_fr.masking.dictionary import load_mask_dictionary
+from occlusion_fr.method.embedding import Embedder
+from occlusion_fr.method.layout import MaskingLayout
+from occlusion_fr.method.models import FaceModels
+from occlusion_fr.method.selection import NO_FDM
 from occlusion_fr.models.data import load_images
 from occlusion_fr.occlusions.geometry import UnusableFace
 from occlusion_fr.occlusions.renderers import Renderer
 from occlusion_fr.unusable import require_usable
 
 log = logging.getLogger(__name__)
-CLEAN, NO_FDM = "clean", "none"
+CLEAN = "clean"
+
+
+@dataclass(frozen=True)
+class VerificationSettings:
+    """The verification job's settings, built once from the config (rules/common.smk)."""
+
+    occlusions: dict  # test occlusion -> its renderer's spec (the second image of a pair)
+    overlap_threshold: float
+    fars: tuple  # TAR is reported at each; the lowest sets the open-set thresholds
+    seed: int  # the run seed: the renderers' per-image randomness
+    precision: str
+    dataset: str
+    encoder: str  # the segmenter's
+
+
+@dataclass(frozen=True)
+class RunFiles:
+    """The trained run's files the verification reads."""
+
+    base_cnn: tuple  # (weights, metrics)
+    segmenter: str  # weights
+    regions: list  # every region layout's regions file (bands are drawn over occlusion layouts)
+    masks: dict  # masking layout -> its mask files
 
 
 def usable_pairs(pairs: pd.DataFrame, faces: pd.DataFrame, seen_identities) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -62,13 +90,13 @@ def occlude(rows: pd.DataFrame, crops: torch.Tensor, renderer: Renderer) -> tupl
     return stacked, usable
 
 
-def pair_scores(models: FaceModels, maps1: torch.Tensor, maps2: torch.Tensor, occlusion2: np.ndarray,
+def pair_scores(embedder: Embedder, maps1: torch.Tensor, maps2: torch.Tensor, occlusion2: np.ndarray,
                 layout: MaskingLayout | None, overlap_threshold: float) -> tuple[np.ndarray, list]:
     """Cosine score of each pair (row i of maps1 with row i of maps2), both masked by the FDM
     that the second image's occlusion selects; and the selections."""
     selections = layout.select(occlusion2, overlap_threshold) if layout else [()] * len(maps1)
-    first = models.embed(maps1, selections, layout)
-    second = models.embed(maps2, selections, layout)
+    first = embedder.selections(maps1, selections, layout)
+    second = embedder.selections(maps2, selections, layout)
     return np.sum(first * second, axis=1), selections
 
 
@@ -110,7 +138,7 @@ def verify_pairs(models: FaceModels, pairs: pd.DataFrame, faces: pd.DataFrame, c
         scored = pairs[kept]
         same, folds = scored["same"].to_numpy(bool), scored["fold"].to_numpy()
         for name, layout in [(NO_FDM, None), *layouts.items()]:
-            values, selections = pair_scores(models, maps[first[kept]], maps2, occlusion2, layout, overlap_threshold)
+            values, selections = pair_scores(models.embedder, maps[first[kept]], maps2, occlusion2, layout, overlap_threshold)
             summary = verification_summary(values, same, folds, fars)
             summaries.append(summary_row(condition, name, summary, selections))
             scores.append(pd.DataFrame({"condition": condition, "strategy": name, "fold": folds,
@@ -165,10 +193,8 @@ def verification_markdown(summary: pd.DataFrame, counts: pd.DataFrame, dataset: 
     return "\n".join(lines)
 
 
-
-def run_verification(pairs: pd.DataFrame, faces: pd.DataFrame, crops_dir, split: pd.DataFrame, base_cnn, segmenter,
-                     region_paths, mask_paths: dict[str, list], occlusions: dict[str, dict], overlap_threshold: float,
-                     fars, seed: int, precision: str, dataset: str, outputs: dict) -> pd.DataFrame:
+def run_verification(pairs: pd.DataFrame, faces: pd.DataFrame, crops_dir, split: pd.DataFrame, files: RunFiles,
+                     settings: VerificationSettings, outputs: dict) -> pd.DataFrame:
     """The verification job: score the usable pairs and write ``outputs`` (table, metrics,
     report, roc, scores)."""
     seen = split["identity"].unique()
@@ -179,18 +205,18 @@ def run_verification(pairs: pd.DataFrame, faces: pd.DataFrame, crops_dir, split:
         f"no pair left: {counts['seen_identity'].sum()} with a person of the run's split, "
         f"{counts['no_crop'].sum()} with an image without a crop"]}),
         "pair verification", "pairs of people outside the run's split whose images were both cropped")
-    models = FaceModels.load(*base_cnn, *segmenter, precision=precision)
+    models = FaceModels.load(*files.base_cnn, settings.encoder, files.segmenter, precision=settings.precision)
     region_layouts = {}
-    for path in region_paths:
+    for path in files.regions:
         layout = read_json(path)
         region_layouts[layout["layout"]] = layout
-    layouts = {name: MaskingLayout(name, region_layouts[name], load_mask_dictionary(paths))
-               for name, paths in mask_paths.items()}
-    summary, scores, not_occluded = verify_pairs(models, kept, faces, crops_dir, occlusions, region_layouts, layouts,
-                                                 overlap_threshold, seed, fars)
+    layouts = {name: MaskingLayout.of(region_layouts[name], load_mask_dictionary(paths))
+               for name, paths in files.masks.items()}
+    summary, scores, not_occluded = verify_pairs(models, kept, faces, crops_dir, settings.occlusions, region_layouts,
+                                                 layouts, settings.overlap_threshold, settings.seed, settings.fars)
     dropped = not_occluded.drop(columns=CLEAN).loc[:, lambda t: t.sum() > 0]
     counts = counts.join(dropped.add_prefix("not_occluded_"), on="fold")
-    far = min(fars)
+    far = min(settings.fars)
     metrics = {"pairs": counts.sum(numeric_only=True).drop("fold").astype(int).to_dict(),
                # Pairs whose second image a renderer could not occlude are left out of that condition.
                "pairs_per_fold": counts.to_dict(orient="records"),
@@ -199,8 +225,8 @@ def run_verification(pairs: pd.DataFrame, faces: pd.DataFrame, crops_dir, split:
                               for c, group in summary.groupby("condition", sort=False)}}
     write_csv(outputs["table"], summary)
     write_json(outputs["metrics"], metrics)
-    write_text(outputs["report"], verification_markdown(summary, counts, dataset, far))
-    save_figure(outputs["roc"], roc_figure(scores, f"Pair verification ROC ({dataset})"))
+    write_text(outputs["report"], verification_markdown(summary, counts, settings.dataset, far))
+    save_figure(outputs["roc"], roc_figure(scores, f"Pair verification ROC ({settings.dataset})"))
     with atomic_path(outputs["scores"]) as tmp:
         scores.to_csv(tmp, index=False, float_format="%.5f", compression="gzip")
     return summary

@@ -1,8 +1,8 @@
 """Table 1's cells for one masking strategy: every probe set, every occlusion detector.
 
-A strategy is a layout with its mask dictionary, or ``none`` (no FDM). For a layout, each
-detector (segmenter, oracle) decides per probe which regions are occluded; the probe and the
-gallery are masked by that FDM and identified (``identification``).
+A strategy is a masking layout (the gallery's) or no FDM. For a layout, each detector
+(segmenter, oracle) decides per probe which regions are occluded; the probe and the gallery are
+masked by that FDM and identified (``occlusion_fr.method``).
 """
 
 from __future__ import annotations
@@ -13,13 +13,11 @@ import numpy as np
 import pandas as pd
 import torch
 
-from occlusion_fr.evaluation.identification import MaskedGallery, kept_share, masked_ranks
-from occlusion_fr.evaluation.occlusion_masks import load_occlusion_masks
-from occlusion_fr.masking.dictionary import load_mask_dictionary
-from occlusion_fr.masking.fdm import occluded_regions, region_overlap, region_pixel_masks
+from occlusion_fr.method.embedding import Embedder, MaskedGallery
+from occlusion_fr.method.layout import MaskingLayout
+from occlusion_fr.method.occlusion_masks import load_occlusion_masks
+from occlusion_fr.method.selection import NO_FDM
 from occlusion_fr.models.features import load_feature_maps
-
-NO_FDM = "none"
 
 
 @dataclass
@@ -37,9 +35,10 @@ def load_gallery_maps(gallery_path, identity_of: dict[str, str]) -> tuple[torch.
     return maps, np.array([identity_of[n] for n in names])
 
 
-def load_masked_gallery(model, gallery_path, identity_of: dict[str, str], mask_paths, device) -> MaskedGallery:
-    """The gallery's cached feature maps with a layout's mask dictionary (none for no FDM)."""
-    return MaskedGallery(model, *load_gallery_maps(gallery_path, identity_of), load_mask_dictionary(mask_paths), device)
+def load_masked_gallery(embedder: Embedder, gallery_path, identity_of: dict[str, str],
+                        layout: MaskingLayout | None) -> MaskedGallery:
+    """The gallery's cached feature maps, masked by ``layout``'s FDMs (None: no FDM)."""
+    return MaskedGallery(embedder, *load_gallery_maps(gallery_path, identity_of), layout)
 
 
 def load_probe_set(name: str, maps_path, identity_of: dict[str, str], occlusion_masks_path=None) -> ProbeSet:
@@ -54,24 +53,19 @@ def load_probe_set(name: str, maps_path, identity_of: dict[str, str], occlusion_
     return ProbeSet(name, names, np.array([identity_of[n] for n in names]), maps, occlusion_masks)
 
 
-def evaluate_strategy(gallery: MaskedGallery, probe_sets: list[ProbeSet], layout: dict | None,
-                      overlap_threshold: float, ks=(1, 5)) -> tuple[pd.DataFrame, pd.DataFrame]:
+def evaluate_strategy(gallery: MaskedGallery, probe_sets: list[ProbeSet], overlap_threshold: float,
+                      ks=(1, 5)) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(summary: one row per probe set and detector; per probe: regions selected, rank)."""
-    strategy = layout["layout"] if layout else NO_FDM
-    region_masks = region_pixel_masks(layout) if layout else {}
-    regions = list(region_masks)
+    layout = gallery.layout
+    strategy = layout.name if layout else NO_FDM
     summary, per_probe = [], []
     for probes in probe_sets:
         detectors = probes.occlusion_masks if layout else {NO_FDM: None}
         for detector, masks in detectors.items():
-            if layout:
-                overlap = region_overlap(masks, region_masks)
-                selected = occluded_regions(overlap, regions, overlap_threshold)
-            else:
-                selected = [()] * len(probes.labels)
-            ranks = masked_ranks(gallery, probes.maps, probes.labels, selected)
+            selected = layout.select(masks, overlap_threshold) if layout else [()] * len(probes.labels)
+            ranks = gallery.selection_ranks(probes.maps, probes.labels, selected)
             distinct = set(selected)
-            kept = {key: kept_share(gallery.dictionary, key, probes.maps.shape[1:]) for key in distinct}
+            kept = {key: layout.kept_share(key, gallery.map_shape) if layout else 1.0 for key in distinct}
             summary.append({"strategy": strategy, "detector": detector, "occlusion": probes.name,
                             "probes": len(ranks), **{f"rank{k}": float(np.mean(ranks < k)) for k in ks},
                             "distinct_fdms": len(distinct),

@@ -11,9 +11,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from occlusion_fr.evaluation.occlusion_masks import DETECTORS
-from occlusion_fr.evaluation.strategies import NO_FDM
 from occlusion_fr.markdown import bold, strategy_grid
+from occlusion_fr.method.occlusion_masks import DETECTORS
+from occlusion_fr.method.selection import NO_FDM
 
 
 def table1(summaries: list[pd.DataFrame], rows: list[str], strategies: list[str]) -> pd.DataFrame:

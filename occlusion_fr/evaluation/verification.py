@@ -1,69 +1,17 @@
-"""LFW pair verification (View 2 of the LFW protocol), kept identity-disjoint from a run.
-
-``pairs.txt`` gives 10 folds of matched and mismatched pairs. A pair is scored (cosine of the
-two embeddings) and accepted as "same" when its score exceeds a threshold:
+"""Pair verification metrics (View 2 of the LFW protocol). A pair is scored (cosine of the two
+embeddings) and accepted as "same" when its score exceeds a threshold:
 
 - accuracy: for each fold the threshold that maximises accuracy on the other nine folds is
   applied to it; the mean over the folds, their sample standard deviation and the standard
   error of the mean (the LFW README's figure) are reported;
 - TAR at FAR: on the ROC over all scored pairs, the threshold that lets at most FAR of the
   mismatched pairs through, and the share of matched pairs above it.
-
-A run trains on 158 LFW people, whose images appear in many pairs: a pair is scored only when
-neither identity is in the run's training or validation split, counted per fold.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
-
-PAIR_COLUMNS = ["fold", "image1", "identity1", "image2", "identity2", "same"]
-
-
-def lfw_image(identity: str, number: str) -> str:
-    """The archive-relative image path of ``identity``'s ``number``-th image."""
-    return f"{identity}/{identity}_{int(number):04d}.jpg"
-
-
-def read_pairs(path) -> pd.DataFrame:
-    """Pairs of an LFW ``pairs.txt``: a header ``FOLDS N``, then per fold N matched lines
-    ``NAME I J`` and N mismatched lines ``NAME1 I NAME2 J``. Errors name the file and line."""
-    path = Path(path)
-    lines = [line.split() for line in path.read_text().splitlines()]
-    try:
-        folds, per_fold = map(int, lines[0])
-    except (IndexError, ValueError):
-        raise ValueError(f"{path}:1: expected a header 'FOLDS PAIRS_PER_FOLD' (LFW: '10 300')") from None
-    expected = 1 + folds * 2 * per_fold
-    body = [fields for fields in lines[1:] if fields]
-    if len(body) + 1 != expected:
-        raise ValueError(f"{path}: {len(body)} pair lines, but the header promises {folds} folds of "
-                         f"{per_fold} matched and {per_fold} mismatched pairs ({expected - 1})")
-    rows = []
-    for number, fields in enumerate(body):
-        fold, position = divmod(number, 2 * per_fold)
-        same = position < per_fold
-        if same and len(fields) == 3 and fields[1].isdigit() and fields[2].isdigit():
-            name, first, second = fields
-            rows.append((fold, lfw_image(name, first), name, lfw_image(name, second), name, True))
-        elif not same and len(fields) == 4 and fields[1].isdigit() and fields[3].isdigit():
-            rows.append((fold, lfw_image(fields[0], fields[1]), fields[0], lfw_image(fields[2], fields[3]),
-                         fields[2], False))
-        else:
-            form = "NAME I J (a matched pair)" if same else "NAME1 I NAME2 J (a mismatched pair)"
-            raise ValueError(f"{path}:{number + 2}: expected {form}, got {' '.join(fields)!r}")
-    return pd.DataFrame(rows, columns=PAIR_COLUMNS)
-
-
-def identity_disjoint(pairs: pd.DataFrame, seen_identities) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(the pairs with neither identity in ``seen_identities``, kept and dropped pairs per fold)."""
-    seen = set(seen_identities)
-    dropped = pairs["identity1"].isin(seen) | pairs["identity2"].isin(seen)
-    counts = pd.DataFrame({"fold": pairs["fold"], "kept": ~dropped, "dropped": dropped}).groupby("fold").sum()
-    return pairs[~dropped].reset_index(drop=True), counts.reset_index()
 
 
 def best_threshold(scores: np.ndarray, same: np.ndarray) -> float:

@@ -41,43 +41,17 @@ def feature_maps(model: BaseCNN, images: torch.Tensor, device: Device, batch_siz
     return torch.cat(out)
 
 
-def save_feature_maps(path, names, maps: torch.Tensor) -> None:
+def save_feature_maps(path, names, maps: torch.Tensor, **arrays) -> None:
+    """The one writer of feature-map files (image sets, the bundle's and enrolled galleries):
+    names, maps as raw bfloat16 words, and any further ``arrays`` (e.g. identities)."""
     with atomic_path(path) as tmp:
         with open(tmp, "wb") as handle:
             np.savez(handle, names=np.asarray(list(names), dtype=str),
-                     maps=maps.to(torch.bfloat16).contiguous().view(torch.int16).numpy())
+                     maps=maps.to(torch.bfloat16).contiguous().view(torch.int16).numpy(),
+                     **{key: np.asarray(value) for key, value in arrays.items()})
 
 
 def load_feature_maps(path) -> tuple[np.ndarray, torch.Tensor]:
     """(names, bfloat16 maps) as written by ``save_feature_maps``."""
     with np.load(path, allow_pickle=False) as data:
         return data["names"], torch.from_numpy(data["maps"]).view(torch.bfloat16)
-
-
-MASK_POSITIONS = ("before_bn", "after_bn")
-
-
-@torch.no_grad()
-def embed_maps(model: BaseCNN, maps: torch.Tensor, device: Device, mask: torch.Tensor | None = None,
-               batch_size: int = 512, position: str = "before_bn") -> np.ndarray:
-    """Embeddings (float32) of stored feature maps, each multiplied by ``mask``: ``before_bn``
-    (the method) multiplies the map itself, so a discarded element reaches the embedding's
-    first layer as its batch norm's per-channel constant; ``after_bn`` multiplies the batch-normed
-    map, so a discarded element is zero where the fully connected layer sees it."""
-    if position not in MASK_POSITIONS:
-        raise ValueError(f"mask position must be one of {MASK_POSITIONS}, got {position!r}")
-    model.eval()
-    out = []
-    if mask is not None:
-        mask = mask.to(device.device, torch.float32)
-    for start in range(0, len(maps), batch_size):
-        batch = maps[start:start + batch_size].to(device.device, torch.float32)
-        with device.autocast():
-            if mask is None:
-                embedded = model.embed(batch)
-            elif position == "before_bn":
-                embedded = model.embed(batch * mask)
-            else:  # embed = batch norm, then the rest
-                embedded = model.embed[1:](model.embed[0](batch) * mask)
-        out.append(embedded.float().cpu())
-    return torch.cat(out).numpy() if out else np.zeros((0, model.head.weight.shape[1]), np.float32)

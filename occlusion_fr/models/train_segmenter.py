@@ -19,6 +19,7 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
+from occlusion_fr.markdown import markdown_table
 from occlusion_fr.models.checkpoints import Checkpointer, data_digest, fingerprint
 from occlusion_fr.models.data import load_images, load_masks, normalise
 from occlusion_fr.models.epochs import optimisation_step, train_epochs
@@ -180,12 +181,9 @@ def segmenter_markdown(scores: pd.DataFrame, dataset: str) -> str:
     lines = [f"# Segmenter on the test split ({dataset})", "",
              "Pixel accuracy and IoU of the occluded class, pooled over each set's pixels, against the derived "
              "labels (as the paper) and against the renderers' exact masks. The paper reports 90.49% pixel "
-             "accuracy.", "",
-             "| occlusion | images | pixel accuracy | IoU | pixel accuracy (exact) | IoU (exact) | predicted share |",
-             "|---|---:|---:|---:|---:|---:|---:|"]
-    for r in scores.itertuples(index=False):
-        cells = [f"{100 * v:.2f}%" if not np.isnan(v) else "n/a" for v in (r.pixel_accuracy, r.iou,
-                                                                             r.pixel_accuracy_exact, r.iou_exact,
-                                                                             r.predicted_share)]
-        lines.append(f"| {r.occlusion} | {r.images} | " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
+             "accuracy.", ""]
+    cells = [[r.occlusion, r.images, *(f"{100 * v:.2f}%" if not np.isnan(v) else "n/a"
+                                       for v in (r.pixel_accuracy, r.iou, r.pixel_accuracy_exact, r.iou_exact,
+                                                 r.predicted_share))] for r in scores.itertuples(index=False)]
+    header = ["occlusion", "images", "pixel accuracy", "IoU", "pixel accuracy (exact)", "IoU (exact)", "predicted share"]
+    return "\n".join([*lines, markdown_table(header, cells)]) + "\n"

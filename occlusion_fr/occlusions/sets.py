@@ -5,20 +5,24 @@ For each image it writes, under the set's folder and at the crop's relative path
 |original - occluded| with morphology, ``exact/`` the pixels the renderer covered (not for
 real MaskTheFace files, whose exact masks are unknown). The index lists every written image
 with the IoU of its raw and cleaned labels against the exact mask; images a renderer cannot
-use are listed in the skipped report with the reason.
+use are listed in the skipped report with the reason. ``load_image_set`` reads a set back, or
+a split's clean crops, for the jobs that embed or segment them.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import torch
 from tqdm import tqdm
 
 from occlusion_fr.io import read_rgb, write_csv, write_image
+from occlusion_fr.models.data import load_images, load_masks
 from occlusion_fr.occlusions.geometry import UnusableFace
 from occlusion_fr.occlusions.labels import derive_label, iou
 from occlusion_fr.occlusions.renderers import Renderer
@@ -73,3 +77,31 @@ def make_occlusion_set(split_table: pd.DataFrame, split: str, name: str, spec: d
     log.info("%s/%s: %d of %d images occluded, %d skipped; label IoU %.3f (raw %.3f)", split, name, len(index),
              len(chosen), len(skipped_df), index["iou"].mean(), index["raw_iou"].mean())
     return index, skipped_df
+
+
+CLEAN = "clean"
+
+
+@dataclass
+class ImageSet:
+    images: np.ndarray  # source image names (the join key across files)
+    identities: np.ndarray
+    pixels: torch.Tensor  # (N, 3, H, W) uint8
+    exact: torch.Tensor | None  # (N, 1, H, W) 0/1 renderer masks; zeros for clean; None if unknown
+
+
+def load_image_set(split_table: pd.DataFrame, split: str, name: str, sets_dir, crops_dir) -> ImageSet:
+    """Clean crops of ``split`` (``name`` = "clean") or the occlusion set ``name`` of ``split``."""
+    if name == CLEAN:
+        rows = split_table[split_table["split"] == split]
+        pixels = load_images(crops_dir, rows["crop"], desc=f"{split}/clean")
+        exact = torch.zeros(len(rows), 1, *pixels.shape[2:])
+        return ImageSet(rows["image"].to_numpy(), rows["identity"].to_numpy(), pixels, exact)
+    folder = Path(sets_dir) / split / name
+    index = pd.read_csv(Path(sets_dir) / split / f"{name}.csv", keep_default_na=False)
+    pixels = load_images(folder / "images", index["occluded"], desc=f"{split}/{name}")
+    if len(index) == 0:
+        exact = torch.zeros(0, 1, *pixels.shape[2:])
+    else:
+        exact = load_masks(folder / "exact", index["exact"]) if index["exact"].astype(bool).all() else None
+    return ImageSet(index["image"].to_numpy(), index["identity"].to_numpy(), pixels, exact)

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from occlusion_fr.markdown import markdown_table
+
 
 
 def set_name(index_csv) -> tuple[str, str]:
@@ -34,11 +36,10 @@ def summary_markdown(table: pd.DataFrame, skipped: pd.DataFrame, dataset: str) -
     lines = [f"# Occlusion sets ({dataset})", "",
              "Label IoU: derived label (|original - occluded| > threshold) against the renderer's exact mask, "
              "mean over images, before (raw) and after morphology.", "",
-             "| split | occlusion | images | skipped | occluded share (exact) | label IoU raw | label IoU |",
-             "|---|---|---:|---:|---:|---:|---:|"]
-    for r in table.itertuples(index=False):
-        lines.append(f"| {r.split} | {r.occlusion} | {r.images} | {r.skipped} | {_fmt(r.exact_fraction, True)} "
-                     f"| {_fmt(r.raw_iou)} | {_fmt(r.iou)} |")
+             markdown_table(["split", "occlusion", "images", "skipped", "occluded share (exact)", "label IoU raw",
+                             "label IoU"],
+                            [[r.split, r.occlusion, r.images, r.skipped, _fmt(r.exact_fraction, True), _fmt(r.raw_iou),
+                              _fmt(r.iou)] for r in table.itertuples(index=False)], left=2)]
     lines += ["", "## Skipped images by reason", ""]
     if skipped.empty:
         lines.append("None.")

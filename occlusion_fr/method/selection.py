@@ -1,14 +1,13 @@
-"""Feature discarding masks (paper section 3.5).
-
-A region counts as occluded when more than ``overlap_threshold`` of its pixels are marked
-occluded (by the segmenter, or by the renderer's exact mask for the oracle). The feature
-discarding mask (FDM) is the elementwise product of the occluded regions' masks; with no
-occluded region, it keeps everything.
-"""
+"""Region selection (paper section 3.5): a region counts as occluded when more than
+``overlap_threshold`` of its pixels are marked occluded (by the segmenter, or by the renderer's
+exact mask for the oracle)."""
 
 from __future__ import annotations
 
 import numpy as np
+
+NO_FDM = "none"  # the strategy that discards nothing: no layout, no region selected
+Selection = tuple[str, ...]  # the selected regions of one image, in layout order
 
 
 def region_pixel_masks(layout: dict) -> dict[str, np.ndarray]:
@@ -31,23 +30,22 @@ def region_overlap(occluded: np.ndarray, region_masks: dict[str, np.ndarray]) ->
     return (occluded.astype(np.float32) @ stacked) / stacked.sum(0)
 
 
-def occluded_regions(overlap: np.ndarray, regions: list[str], threshold: float) -> list[tuple[str, ...]]:
+def occluded_regions(overlap: np.ndarray, regions: list[str], threshold: float) -> list[Selection]:
     """Per image, the regions whose overlap exceeds ``threshold`` (strictly), in layout order."""
     return [tuple(r for r, share in zip(regions, row) if share > threshold) for row in overlap]
 
 
-def feature_discarding_mask(dictionary: dict[str, np.ndarray], selected: tuple[str, ...], shape) -> np.ndarray:
-    """Product of the selected regions' binary masks (all ones when none is selected)."""
-    mask = np.ones(shape, dtype=np.uint8)
-    for region in selected:
-        mask = mask * dictionary[region]
-    return mask
+def select_regions(occluded: np.ndarray, region_masks: dict[str, np.ndarray], threshold: float) -> list[Selection]:
+    """Per (H, W) occlusion mask of ``occluded``, the regions more than ``threshold`` covered."""
+    if len(occluded) == 0:
+        return []
+    return occluded_regions(region_overlap(occluded, region_masks), list(region_masks), threshold)
 
 
-def group_rows(selected: list[tuple[str, ...]]) -> dict[tuple[str, ...], np.ndarray]:
+def group_rows(selected: list[Selection]) -> dict[Selection, np.ndarray]:
     """Rows by their selected regions (one FDM each), in order of first appearance, so that
     every distinct FDM is applied once to all its rows."""
-    groups: dict[tuple[str, ...], list[int]] = {}
+    groups: dict[Selection, list[int]] = {}
     for row, regions in enumerate(selected):
         groups.setdefault(tuple(regions), []).append(row)
     return {regions: np.asarray(rows) for regions, rows in groups.items()}
