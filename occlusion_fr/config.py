@@ -8,6 +8,8 @@ from pathlib import Path
 import yaml
 from jsonschema import Draft202012Validator, validators
 
+from occlusion_fr.method.selection import NO_FDM
+
 
 class ConfigError(ValueError):
     pass
@@ -87,21 +89,15 @@ def check_references(config: dict) -> None:
                                     f"{spec['layout']}")
     if config["saliency"]["layout"] not in config["layouts"]:
         problems.append(f"config key saliency.layout: no masking layout named {config['saliency']['layout']!r}")
-    if config["bundle"]["default_layout"] not in ("none", *config["layouts"]):
+    if config["bundle"]["default_layout"] not in (NO_FDM, *config["layouts"]):
         problems.append(f"config key bundle.default_layout: no masking layout named "
                         f"{config['bundle']['default_layout']!r} (nor none)")
-    for i, name in enumerate(config["saliency"]["occlusions"]):
-        if name not in config["occlusion_sets"]["test"]:
-            problems.append(f"config key saliency.occlusions.{i}: {name!r} is not in occlusion_sets.test")
-    for i, name in enumerate(config["percentile_sweep"]["occlusions"]):
-        if name not in config["occlusion_sets"]["val"]:
-            problems.append(f"config key percentile_sweep.occlusions.{i}: {name!r} is not in occlusion_sets.val")
-    for i, name in enumerate(config["fdm_ablations"]["occlusions"]):
-        if name not in config["occlusion_sets"]["test"]:
-            problems.append(f"config key fdm_ablations.occlusions.{i}: {name!r} is not in occlusion_sets.test")
-    for i, name in enumerate(config["fdm_controls"]["occlusions"]):
-        if name not in config["occlusion_sets"]["test"]:
-            problems.append(f"config key fdm_controls.occlusions.{i}: {name!r} is not in occlusion_sets.test")
+    # Analyses that read rendered occlusion sets: each names sets of one split.
+    for key, split in (("saliency", "test"), ("percentile_sweep", "val"), ("fdm_ablations", "test"),
+                       ("fdm_controls", "test")):
+        for i, name in enumerate(config[key]["occlusions"]):
+            if name not in config["occlusion_sets"][split]:
+                problems.append(f"config key {key}.occlusions.{i}: {name!r} is not in occlusion_sets.{split}")
     if problems:
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems))
 

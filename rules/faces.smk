@@ -29,9 +29,8 @@ rule detect_faces:
 
 
 rule detect_image_folder_faces:
-    # As detect_faces; then people left with fewer than min_images faces are listed in failures.
-    # Its own rule and script: a new param or an edit of detect_faces.py would rerun the LFW
-    # detections and everything after them.
+    # As detect_faces (the same script); then people left with fewer than min_images faces are
+    # listed in failures. Its own rule: a new param of detect_faces would rerun the LFW detections.
     wildcard_constraints:
         dataset=dataset_pattern(IMAGE_FOLDER_DATASETS),
     conda:
@@ -56,7 +55,7 @@ rule detect_image_folder_faces:
     benchmark:
         results("{dataset}", "benchmarks/detect_faces.tsv")
     script:
-        "../workflow_scripts/detect_image_folder_faces.py"
+        "../workflow_scripts/detect_faces.py"
 
 
 rule split:

@@ -64,9 +64,7 @@ def fdm_ablations(gallery: MaskedGallery, probe_sets: list[ProbeSet], overlap_th
     layout = gallery.layout
     rows = []
     for probes in probe_sets:
-        if detector not in probes.occlusion_masks:
-            raise ValueError(f"{probes.name}: no occlusion masks from the {detector}")
-        selected = layout.select(probes.occlusion_masks[detector], overlap_threshold)
+        selected = probes.selections(layout, detector, overlap_threshold)
         for variant in variants:
             ranks = np.empty(len(selected), dtype=int)
             kept = np.ones(len(selected))

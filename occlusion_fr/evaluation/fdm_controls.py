@@ -79,9 +79,7 @@ def fdm_controls(gallery: MaskedGallery, probe_sets: list[ProbeSet], overlap_thr
     layout = gallery.layout
     rows = []
     for probes in probe_sets:
-        if detector not in probes.occlusion_masks:
-            raise ValueError(f"{probes.name}: no occlusion masks from the {detector}")
-        selected = layout.select(probes.occlusion_masks[detector], overlap_threshold)
+        selected = probes.selections(layout, detector, overlap_threshold)
         kept = float(np.mean([layout.kept_share(s, gallery.map_shape) for s in selected]))
         masked = float(np.mean([bool(s) for s in selected]))
         for control, per_draw in control_ranks(gallery, probes, selected, draws, seed).items():

@@ -16,8 +16,9 @@ import torch
 from occlusion_fr.method.embedding import Embedder, MaskedGallery
 from occlusion_fr.method.layout import MaskingLayout
 from occlusion_fr.method.occlusion_masks import load_occlusion_masks
-from occlusion_fr.method.selection import NO_FDM
+from occlusion_fr.method.selection import NO_FDM, Selection
 from occlusion_fr.models.features import load_feature_maps
+from occlusion_fr.split import identities_by_image
 
 
 @dataclass
@@ -27,6 +28,12 @@ class ProbeSet:
     labels: np.ndarray  # identity names
     maps: torch.Tensor  # (N, C, H, W) bfloat16
     occlusion_masks: dict[str, np.ndarray]  # detector -> boolean (N, H, W)
+
+    def selections(self, layout: MaskingLayout, detector: str, overlap_threshold: float) -> list[Selection]:
+        """Per probe, the regions of ``layout`` that ``detector``'s occlusion map covers."""
+        if detector not in self.occlusion_masks:
+            raise ValueError(f"{self.name}: no occlusion masks from the {detector}")
+        return layout.select(self.occlusion_masks[detector], overlap_threshold)
 
 
 def load_gallery_maps(gallery_path, identity_of: dict[str, str]) -> tuple[torch.Tensor, np.ndarray]:
@@ -51,6 +58,18 @@ def load_probe_set(name: str, maps_path, identity_of: dict[str, str], occlusion_
         if not np.array_equal(mask_names, names):
             raise ValueError(f"{occlusion_masks_path} and {maps_path} list different images")
     return ProbeSet(name, names, np.array([identity_of[n] for n in names]), maps, occlusion_masks)
+
+
+def load_layout_evaluation(files, precision: str, probe_names: list[str]) -> tuple[MaskedGallery, list[ProbeSet]]:
+    """A layout's evaluation job's gallery (under the layout's FDMs) and probe sets, from its
+    files: ``weights``, ``metrics``, ``split``, ``gallery``, ``regions``, ``masks`` and, per
+    name of ``probe_names``, ``probes`` and ``occlusion_masks``."""
+    identity_of = identities_by_image(files.split)
+    gallery = load_masked_gallery(Embedder.load(files.weights, files.metrics, precision), files.gallery, identity_of,
+                                  MaskingLayout.load(files.regions, files.masks))
+    probe_sets = [load_probe_set(name, files.probes[i], identity_of, files.occlusion_masks[i])
+                  for i, name in enumerate(probe_names)]
+    return gallery, probe_sets
 
 
 def evaluate_strategy(gallery: MaskedGallery, probe_sets: list[ProbeSet], overlap_threshold: float,
