@@ -61,7 +61,9 @@ def normalised(embeddings: np.ndarray) -> np.ndarray:
 
 
 def as_tensor(mask) -> torch.Tensor | None:
-    return None if mask is None or isinstance(mask, torch.Tensor) else torch.from_numpy(np.asarray(mask))
+    if mask is None or isinstance(mask, torch.Tensor):
+        return mask
+    return torch.from_numpy(np.asarray(mask))
 
 
 @dataclass
