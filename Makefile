@@ -29,7 +29,7 @@ $(STAMP): requirements.txt pyproject.toml
 # The run's wall time goes to results/$(DATASET)/run_times.csv (jobs' own times: benchmarks/).
 run: $(STAMP) $(if $(filter lfw%,$(DATASET)),data/lfw/lfw-deepfunneled.tgz)
 	start=$$(date +%s) && $(BIN)/snakemake --cores $(CORES) --config dataset=$(DATASET) $(SEEDS_CONFIG) && \
-	$(BIN)/python scripts/record_run.py --dataset $(DATASET) --cores $(CORES) --seconds $$(( $$(date +%s) - start )) \
+	$(BIN)/python -m occlusion_fr_tooling.record_run --dataset $(DATASET) --cores $(CORES) --seconds $$(( $$(date +%s) - start )) \
 	  --seeds "$(or $(SEEDS),$$($(BIN)/python -c 'import yaml; print(*yaml.safe_load(open("config.yaml"))["seeds"], sep=",")'))"
 
 # A run seed's bundle for `occlusion-fr identify|verify|enroll` (runs what it needs first):
@@ -44,7 +44,7 @@ data/lfw/lfw-deepfunneled.tgz: | $(STAMP)
 
 # Data and weights of the committed run (dvc.lock) from the DVC remote, without retraining.
 pull: $(STAMP)
-	PATH="$(abspath $(BIN)):$$PATH" bash scripts/dvc_pull.sh
+	PATH="$(abspath $(BIN)):$$PATH" bash occlusion_fr_tooling/dvc_pull.sh
 
 # HTML report of a finished run: Table 1, masks, saliency, models, data (captions in report/).
 report: $(STAMP)
@@ -69,11 +69,11 @@ test-fast: $(STAMP)
 SEED ?= 0
 BENCH_COMPILE ?=
 bench: $(STAMP)
-	$(BIN)/python benchmarks/stage_times.py --dataset $(DATASET) --seed $(SEED)
-	$(BIN)/python benchmarks/layout_rerun.py --dataset $(DATASET) --seed $(SEED)
-	$(BIN)/python benchmarks/compute_limits.py
-	$(BIN)/python benchmarks/train_throughput.py --dataset $(DATASET) $(BENCH_COMPILE)
-	$(BIN)/python benchmarks/mask_generator_throughput.py
+	$(BIN)/python -m occlusion_fr_tooling.stage_times --dataset $(DATASET) --seed $(SEED)
+	$(BIN)/python -m occlusion_fr_tooling.layout_rerun --dataset $(DATASET) --seed $(SEED)
+	$(BIN)/python -m occlusion_fr_tooling.compute_limits
+	$(BIN)/python -m occlusion_fr_tooling.train_throughput --dataset $(DATASET) $(BENCH_COMPILE)
+	$(BIN)/python -m occlusion_fr_tooling.mask_generator_throughput
 
 # Table 1 over the seeds from the seeds' committed results alone (no seed is rerun): for seeds run
 # on different days or machines, e.g. `make aggregate DATASET=lfw SEEDS=0,1,2`, then `make readme`.
@@ -81,18 +81,19 @@ aggregate: $(STAMP)
 	$(BIN)/snakemake --cores 1 --config dataset=$(DATASET) $(SEEDS_CONFIG) --allowed-rules across_seeds -- \
 	  $(addprefix results/$(DATASET)/across_seeds/,table1.md table1.json models.md)
 
-# The README's results section, rendered from the committed LFW results (a test checks it).
+# The results sections of README.md, docs/results.md and docs/performance.md, rendered from the
+# committed LFW results (a test checks them).
 readme: $(STAMP)
-	$(BIN)/python scripts/render_readme.py
+	$(BIN)/python -m occlusion_fr_tooling.render_readme
 
 # The GPU path: `gpu-pack` (here) prepares .gpu/ (LFW's people with >= 10 images, wheels the
 # device image lacks) in parts that fit the device tool's 64 MiB per call; `gpu-check` (on a CUDA
-# machine) runs one LFW seed with the GPU settings and prints stage times. See benchmarks/gpu_check.sh.
+# machine) runs one LFW seed with the GPU settings and prints stage times. See occlusion_fr_tooling/gpu_check.sh.
 gpu-pack: $(STAMP)
-	$(BIN)/python scripts/gpu_pack.py --archive $(LFW_ARCHIVE)
+	$(BIN)/python -m occlusion_fr_tooling.gpu_pack --archive $(LFW_ARCHIVE)
 
 gpu-check:
-	bash benchmarks/gpu_check.sh run
+	bash occlusion_fr_tooling/gpu_check.sh run
 
 clean-venv:
 	rm -rf $(VENV)

@@ -1,7 +1,7 @@
 """Where outputs live, in one place: ``results/{dataset}/`` holds what every run seed shares (raw
 images, detections, pairs, the across-seeds tables); ``results/{dataset}/seed{N}/`` one run.
 
-The rules (``rules/common.smk``), the repository's tools, benchmarks and scripts take their
+The rules (``rules/common.smk``) and the repository's tooling (``occlusion_fr_tooling``) take their
 paths from here; with the default wildcards the functions give the rules' patterns.
 """
 
@@ -33,7 +33,7 @@ def seed_dir(dataset_folder, seed) -> Path:
 
 
 def compute_limits_dir(root=".") -> Path:
-    """`benchmarks/compute_limits.py`'s tables, one per CPU capability (AVX2, AVX512, ...): the
+    """`occlusion_fr_tooling.compute_limits`'s tables, one per CPU capability (AVX2, AVX512, ...): the
     machine's kernel peaks and each training stage's share of them."""
     return Path(root) / RESULTS / "compute_limits"
 

@@ -3,7 +3,7 @@ the kernels it times, forward and backward, and rates follow from work and time.
 
 import torch
 
-from tools.compute_limits import Rate, conv3x3_kernel, count_flops, matmul_kernel, seconds_per_call
+from occlusion_fr_tooling.compute_limits import Rate, conv3x3_kernel, count_flops, matmul_kernel, seconds_per_call
 
 
 def test_kernel_work_is_two_flops_per_multiply_add():

@@ -117,7 +117,7 @@ def test_fresh_clone_pulls_everything_and_retrains_nothing(origin, tmp_path):
     clone = tmp_path / "clone"
     run(tmp_path, "git", "clone", "-q", str(repo), str(clone))
     assert not (clone / RUN / "models/base_cnn/weights.pt").exists()  # weights come from DVC, not git
-    run(clone, "bash", "scripts/dvc_pull.sh")
+    run(clone, "bash", "occlusion_fr_tooling/dvc_pull.sh")
     assert hashes(clone) == hashes(repo)
     dry_run = run(clone, "snakemake", "-n")
     assert "Nothing to be done" in dry_run, dry_run[-3000:]

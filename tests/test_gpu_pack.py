@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from occlusion_fr.config import check_references, validate_config
-from tools.gpu_pack import extract_people, gpu_config, people_members, split_by_size
+from occlusion_fr_tooling.gpu_pack import extract_people, gpu_config, people_members, split_by_size
 
 from conftest import REPO, SCHEMA
 

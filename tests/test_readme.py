@@ -1,6 +1,8 @@
-"""The README's results section: the paper's claims, the rendering from a results folder, and the
-committed README matching the committed LFW results."""
+"""The rendered results pages (README.md, docs/results.md, docs/performance.md): the paper's claims,
+the rendering from a results folder, the committed pages matching the committed LFW results, and
+every relative link of the README and docs/ resolving."""
 
+import re
 import subprocess
 import sys
 
@@ -10,7 +12,7 @@ import pytest
 
 from occlusion_fr.evaluation.claims import CLAIMS, check_claims
 from occlusion_fr.io import write_json
-from tools.readme_results import END, START, render_results, replace_section
+from occlusion_fr_tooling.readme_results import END, PAGES, README, START, render_pages, replace_section
 
 from conftest import REPO
 from test_stage_times import write_benchmark
@@ -18,6 +20,12 @@ from test_stage_times import write_benchmark
 PAPER = pd.read_csv(REPO / "resources" / "paper_table1.csv")
 PAPER_MODELS = pd.read_csv(REPO / "resources" / "paper_models.csv")
 STAGES = ["data", "faces", "regions", "occlusions", "models", "masks", "evaluation"]
+LINK = re.compile(r"!?\[[^\]]*\]\(([^)\s]+)[^)]*\)")
+
+
+def render(results) -> str:
+    """Every page's rendered section, one after the other."""
+    return "\n".join(render_pages(results, PAPER, PAPER_MODELS, REPO / "rules", STAGES).values())
 
 
 def across_seeds_table(values: dict[int, dict], oracle: dict[int, dict] | None = None) -> pd.DataFrame:
@@ -65,7 +73,7 @@ def test_a_claim_fails_when_our_numbers_contradict_it():
 
 
 def test_the_claims_table_says_in_how_many_seeds_each_claim_holds_with_the_oracles_regions(tmp_path):
-    from tools.readme_results import claims_section
+    from occlusion_fr_tooling.readme_results import claims_section
     ours = paper_values()
     ours[("face_mask", "lm2")] = 0.5  # the segmenter's regions: LM2 beats no FDM on face masks
     table = across_seeds_table({0: ours, 1: ours}, oracle={0: paper_values(), 1: ours})
@@ -128,8 +136,10 @@ def fake_results(root, seeds=(0, 1)):
 
 
 def test_the_section_renders_tables_claims_figure_and_stage_times(tmp_path):
-    section = render_results(fake_results(tmp_path / "lfw"), PAPER, PAPER_MODELS, REPO / "rules", STAGES)
-    assert section.startswith(START) and section.rstrip().endswith(END)
+    pages = render_pages(fake_results(tmp_path / "lfw"), PAPER, PAPER_MODELS, REPO / "rules", STAGES)
+    assert list(pages) == list(PAGES)
+    assert all(page.startswith(START) and page.rstrip().endswith(END) for page in pages.values())
+    section = "\n".join(pages.values())
     assert "mean ± standard deviation over run seeds 0, 1" in section
     eyes_lm2 = 100 * np.mean([0.0813, 0.0813 * 1.1])
     assert f"| **{eyes_lm2:.1f} ± {100 * np.std([0.0813, 0.0813 * 1.1], ddof=1):.1f}** (8.1) |" in section
@@ -143,21 +153,48 @@ def test_the_section_renders_tables_claims_figure_and_stage_times(tmp_path):
             in section)
     # Ablations: means over the seeds (0.3 and 0.4 for the learned FDM), kept share in brackets.
     assert "| face_mask | lm2 | 25.0 (100%) | 35.0 (50%) | 45.0 (60%) |" in section
-    assert "### A plain ResNet34 head" not in section  # no pooled-head experiment in these results
+    assert "## A plain ResNet34 head" not in section  # no pooled-head experiment in these results
     assert "| 1 | lm2 | 30 | 45 | 45 | 50.0 / 60.0 | 45.0 / 55.0 |" in section
     assert "101 images" in section and "no face in 1" in section
     assert "- seed 1: 70 train / 15 validation / 16 test images, 5 people in every split" in section
     assert "Job time per stage in minutes (2 CPU threads (test CPU), no GPU)" in section
     assert "| models (base CNN, segmenter) |  | 25.0 | 26.0 |" in section
     assert "| faces (detection, crops, split) | 1.5 |  |  |" in section
-    assert "| **one seed from the raw archive** (shared + seed) | | **31.5** | **32.5** |" in section
+    assert "| **one seed from the raw archive** (shared + seed) |  | **31.5** | **32.5** |" in section
     assert "| 2026-11-29T05:00:00Z | 0,1 | 2 | 65.0 | abc1234 | 2 CPU threads (test CPU), no GPU |" in section
+
+
+def test_the_readme_summary_and_the_verification_tables(tmp_path):
+    results = fake_results(tmp_path / "lfw")
+    for seed, accuracy in ((0, 0.8), (1, 0.9)):
+        pd.DataFrame([{"condition": c, "strategy": s, "pairs": 10, "accuracy_std": 0.01, "tar_at_far_0.001": 0.5,
+                       "accuracy": accuracy - (0.1 if (c, s) == ("face_mask", "none") else 0.0)}
+                      for c in ("clean", "face_mask") for s in ("none", "lm2")]).to_csv(
+            results / f"seed{seed}" / "verification.csv", index=False)
+        write_json(results / f"seed{seed}" / "verification.json",
+                   {"open_set_far": 0.001, "pairs": {"pairs": 20, "kept": 10, "seen_identity": 9, "no_crop": 1}})
+    pages = render_pages(results, PAPER, PAPER_MODELS, REPO / "rules", STAGES)
+    readme = pages[README]
+    assert "mean ± standard deviation over run seeds 0, 1" in readme
+    assert "- Base CNN on clean test faces: rank-1 90.5 ± 0.7% (paper 82.51%)" in readme
+    assert f"The paper's claims about Table 1: {len(CLAIMS)} of {len(CLAIMS)} reproduced" in readme
+    assert "(no FDM, lm2): clean 85.0 / 85.0; face_mask 75.0 / 85.0." in readme
+    assert "- One seed from the raw archive: 32 min of job time (2 CPU threads (test CPU), no GPU)" in readme
+    assert "## Pair verification" not in readme and "## Job time per stage" not in readme
+    results_page = pages["docs/results.md"]
+    assert ("10 of 20 pairs (9 dropped for a person the run trained on, 1 for an image without a crop) in every seed"
+            in results_page)
+    assert "| clean | **85.0 ± 7.1** | **85.0 ± 7.1** |" in results_page
+    assert "| face_mask | 75.0 ± 7.1 | **85.0 ± 7.1** |" in results_page
+    assert "TAR (%) at FAR 0.001" in results_page and "| face_mask | **50.0** | **50.0** |" in results_page
+    assert "](../results/lfw/seed0/figures/saliency_fdm.png)" in results_page  # links from docs/ to the root
+    assert "## Job time per stage" in pages["docs/performance.md"]
 
 
 def test_a_seed_without_the_fdm_effect_table_is_reported(tmp_path):
     results = fake_results(tmp_path / "lfw")
     (results / "seed1" / "identification" / "fdm_effect.csv").unlink()
-    section = render_results(results, PAPER, PAPER_MODELS, REPO / "rules", STAGES)
+    section = render(results)
     assert "Seed(s) 1: not in their committed results (their run predates the `fdm_effect` rule" in section
     assert "results/lfw/seed0/figures/saliency_fdm.png" in section and "and the FDM itself" in section
     assert "| face_mask | lm2 | 10 | 2 | 1 | +1 | 10% | nose+mouth (60%) |" in section  # seed 0 alone
@@ -168,19 +205,19 @@ def test_resumed_trainings_are_named_beside_the_stage_times(tmp_path):
     (results / "seed1" / "logs").mkdir()
     (results / "seed1" / "logs" / "segmenter.log").write_text("INFO resuming from x/last.pt after epoch 10\n")
     (results / "seed1" / "logs" / "base_cnn.log").write_text("INFO epoch 1\n")
-    section = render_results(results, PAPER, PAPER_MODELS, REPO / "rules", STAGES)
+    section = render(results)
     assert "`results/lfw/seed1/logs/segmenter.log`" in section and "base_cnn.log" not in section
 
 
 def test_layout_rerun_costs_are_rendered_for_the_seeds_that_have_them(tmp_path):
     results = fake_results(tmp_path / "lfw")
-    section = render_results(results, PAPER, PAPER_MODELS, REPO / "rules", STAGES)
+    section = render(results)
     assert "Rerun after editing one masking layout" not in section
     pd.DataFrame([{"seed": 1, "layout": "lm2", "change": change, "jobs": jobs, "seconds": seconds,
                    "unmeasured_jobs": missing, "rules": "table1", "share_of_run": seconds / 1950}
                   for change, jobs, seconds, missing in (("regions", 22, 195.0, 0), ("percentile", 14, 39.0, 1))]
                  ).to_csv(results / "seed1" / "layout_reruns.csv", index=False)
-    section = render_results(results, PAPER, PAPER_MODELS, REPO / "rules", STAGES)
+    section = render(results)
     assert "| layout | edit | jobs | seed 1 |" in section
     assert "| lm2 | regions | 22 | 3.2 (10.0%) |" in section
     assert "| lm2 | percentile | 14 | 0.7 (2.0%, 1 jobs unmeasured) |" in section
@@ -193,15 +230,35 @@ def test_only_the_marked_section_is_replaced():
         replace_section("no markers", "x")
 
 
-def test_the_readme_shows_what_the_committed_lfw_results_render():
-    result = subprocess.run([sys.executable, str(REPO / "scripts" / "render_readme.py"), "--check"],
+def test_the_readme_and_docs_show_what_the_committed_lfw_results_render():
+    result = subprocess.run([sys.executable, "-m", "occlusion_fr_tooling.render_readme", "--check"], cwd=REPO,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     assert result.returncode == 0, result.stdout
 
 
+def test_every_page_with_a_rendered_section_is_rendered():
+    marked = {str(path.relative_to(REPO)) for path in [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
+              if START in path.read_text() or END in path.read_text()}
+    assert marked == set(PAGES)
+
+
+def test_the_readme_is_read_in_two_minutes():
+    readme = (REPO / "README.md").read_text()
+    assert len(readme.splitlines()) <= 200
+    assert "make run" in readme and "make test" in readme and "occlusion-fr identify" in readme
+
+
+@pytest.mark.parametrize("page", ["README.md", *sorted(str(p.relative_to(REPO)) for p in (REPO / "docs").glob("*.md"))])
+def test_every_relative_link_points_to_an_existing_file(page):
+    path = REPO / page
+    targets = [t for t in LINK.findall(path.read_text()) if not re.match(r"[a-z]+:|#", t)]
+    missing = [t for t in targets if not (path.parent / t.split("#")[0]).exists()]
+    assert not missing, f"{page} links to missing files: {missing}"
+
+
 def test_peak_memory_and_the_compute_limit_tables_are_rendered(tmp_path):
     results = fake_results(tmp_path / "results" / "lfw")
-    section = render_results(results, PAPER, PAPER_MODELS, REPO / "rules", STAGES)
+    section = render(results)
     assert "the largest is 0.1 GiB" in section and "0 of " in section and "Against the machine's limit" not in section
     limits = tmp_path / "results" / "compute_limits"
     limits.mkdir()
@@ -211,13 +268,13 @@ def test_peak_memory_and_the_compute_limit_tables_are_rendered(tmp_path):
              "gflops_per_image": 6.0, "images_per_second": 15.0, "share_of_peak": 0.6, "lfw_minutes": 24.2}]
     pd.DataFrame(rows).assign(machine="2 CPU threads (test CPU; AVX2, no bf16), no GPU", torch="2.x").to_csv(
         limits / "AVX2.csv", index=False)
-    section = render_results(results, PAPER, PAPER_MODELS, REPO / "rules", STAGES)
-    assert "### Against the machine's limit" in section and "peak fp32 150 GFLOP/s" in section
+    section = render(results)
+    assert "## Against the machine's limit" in section and "peak fp32 150 GFLOP/s" in section
     assert "| segmenter training step | fp32 | 6.00 | 15.0 | 90 | 60% | 24.2 |" in section
 
 
 def test_the_segmenter_gap_reads_iou_per_seed_and_segmenter_minus_oracle(tmp_path):
-    from tools.readme_results import segmenter_gap_section
+    from occlusion_fr_tooling.readme_results import segmenter_gap_section
     table = pd.DataFrame([{"detector": d, "occlusion": o, "strategy": s, "rank1_mean": v}
                           for d, o, s, v in (("segmenter", "eyes", "none", 0.5), ("oracle", "eyes", "none", 0.5),
                                              ("segmenter", "eyes", "lm2", 0.40), ("oracle", "eyes", "lm2", 0.45),
@@ -250,8 +307,8 @@ def test_the_pooled_head_experiment_gets_a_section_beside_the_default_head(tmp_p
                    "probes": 10, "rank1": rank1, "kept_share": kept, "masked_probes_share": 0.9}
                   for variant, rank1, kept in (("no_fdm", 0.3, 1.0), ("fdm_before_bn", 0.2, 0.7))]).to_csv(
         pooled / "identification" / "fdm_ablations.csv", index=False)
-    section = render_results(results, PAPER, PAPER_MODELS, REPO / "rules", STAGES)
-    pooled_section = section.split("### A plain ResNet34 head")[1].split("###")[0]
+    section = render(results)
+    pooled_section = section.split("## A plain ResNet34 head")[1].split("\n## ")[0]
     assert "Clean rank-1: 80.0% (the default flattened head: 90.0%)" in pooled_section
     assert "| face_mask | lm2 | 30.0 (100%) | 20.0 (70%) |" in pooled_section
     assert (f"| 4. {CLAIMS[3].text} | 0 of 1 (0 significantly, max p 0.01) | 1 of 1 (1 significantly, max p 0.01) |"
@@ -259,11 +316,11 @@ def test_the_pooled_head_experiment_gets_a_section_beside_the_default_head(tmp_p
     assert f"| 1. {CLAIMS[0].text} | 0 of 1 (0 significantly, max p 0.5) | 0 of 1 (0 significantly, max p 0.5) |" \
         in pooled_section
     # The default head's own ablation table is unchanged by the experiment.
-    assert "| face_mask | lm2 | 25.0 (100%) | 35.0 (50%) | 45.0 (60%) |" in section.split("### A plain")[0]
+    assert "| face_mask | lm2 | 25.0 (100%) | 35.0 (50%) | 45.0 (60%) |" in section.split("## A plain")[0]
 
 
 def test_generator_epochs_name_the_generators_the_cap_ended(tmp_path):
-    from tools.readme_results import generator_epochs_section
+    from occlusion_fr_tooling.readme_results import generator_epochs_section
     for seed, (eyes_run, chin_run) in ((0, (9, 40)), (1, (12, 15))):
         folder = tmp_path / f"seed{seed}" / "models" / "mask_generators" / "lm2"
         for region, run in (("eyes", eyes_run), ("chin", chin_run)):

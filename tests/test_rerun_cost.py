@@ -2,7 +2,7 @@
 
 import pytest
 
-from tools.rerun_cost import benchmark_seconds, downstream, layout_change_costs, matching, parse_dry_run
+from occlusion_fr_tooling.rerun_cost import benchmark_seconds, downstream, layout_change_costs, matching, parse_dry_run
 
 from test_stage_times import write_benchmark
 

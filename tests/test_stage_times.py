@@ -2,7 +2,7 @@
 
 import pytest
 
-from tools.stage_times import benchmark_table, rule_stages, stage_summary
+from occlusion_fr_tooling.stage_times import benchmark_table, rule_stages, stage_summary
 
 from conftest import REPO
 

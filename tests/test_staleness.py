@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 
 from occlusion_fr.folder_lock import FolderLock
-from tools.rerun_cost import downstream, matching, parse_dry_run
+from occlusion_fr_tooling.rerun_cost import downstream, matching, parse_dry_run
 
 from conftest import REPO, SNAKEMAKE, TINY, TINY_TRAINING, SnakemakeFailed, snakemake, write_config
 from test_workflow import planned_jobs, planned_wildcards

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tools.rerun_cost import downstream, matching, parse_dry_run
+from occlusion_fr_tooling.rerun_cost import downstream, matching, parse_dry_run
 
 from conftest import SHARED_LFW, TINY, TINY_PAIRS, needs_lfw, snakemake, write_config
 
@@ -195,7 +195,7 @@ def test_data_stage_end_to_end_then_incremental(tiny_run):
         assert all("masking_layout=lm1" in w for w in planned_wildcards(output, rule))
     assert planned_wildcards(output, "identification") == ["dataset=synthetic, seed=0, strategy=lm1"]
     assert planned_wildcards(output, "fdm_control") == ["dataset=synthetic, seed=0, masking_layout=lm1"]
-    # benchmarks/layout_rerun.py prices, from the whole DAG, exactly the jobs Snakemake reruns.
+    # occlusion_fr_tooling/layout_rerun.py prices, from the whole DAG, exactly the jobs Snakemake reruns.
     dag = parse_dry_run(snakemake(workdir, "-n", "--forceall", "--configfile", str(config)))
     assert Counter(dag[i].rule for i in downstream(dag, matching(dag, "region_layout", layout="lm1"))) == \
         planned_jobs(output)

@@ -109,7 +109,7 @@ def train_mask_generator(base: BaseCNN, train_pairs, val_pairs, settings: dict, 
     the lowest validation loss. Returns the record: history, best epoch, generator."""
     seed_everything(seed)
     # float32 maps in the default memory format train 1.2-1.3x faster than bf16 maps cast per
-    # batch to channels_last (benchmarks/mask_generator_throughput.py; the values are the same).
+    # batch to channels_last (occlusion_fr_tooling/mask_generator_throughput.py; the values are the same).
     train_pairs, val_pairs = ((device.hold(clean.float()), device.hold(occluded.float()), device.hold(labels))
                               for clean, occluded, labels in (train_pairs, val_pairs))
     generator = MaskGenerator(base.map_shape[0], settings["kernel_size"]).to(device.device)

@@ -68,7 +68,7 @@ PRECISIONS = ("auto", "bf16", "fp16", "fp32")
 def choose_device(precision: str = "auto") -> Device:
     """A CUDA GPU when present: bf16 autocast where the GPU has bf16 (Ampere and newer), else fp16
     with loss scaling, channels_last, cuDNN's autotuner. On a CPU, bf16 autocast with
-    channels_last when the CPU supports bf16 (benchmarks/train_throughput.py measured 2.3-2.5x
+    channels_last when the CPU supports bf16 (occlusion_fr_tooling/train_throughput.py measured 2.3-2.5x
     over fp32 on this project's CPUs with avx512_bf16 or AMX), else fp32."""
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")

@@ -5,7 +5,7 @@ of a layout's regions (a region edit) or of its mask dictionary (a percentile ed
 their measured times from the seed's benchmark files. Compares the sum with the seed's whole run
 from the raw archive (its job time plus the shared detection jobs; goal: at most 10%).
 Writes the table to results/{dataset}/seed{seed}/layout_reruns.csv (rendered into the README).
-Usage: python benchmarks/layout_rerun.py [--dataset lfw] [--seed 0] [--configfile FILE]
+Usage: python -m occlusion_fr_tooling.layout_rerun [--dataset lfw] [--seed 0] [--configfile FILE]
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ import yaml
 
 from occlusion_fr.io import write_csv
 from occlusion_fr.results_layout import dataset_dir, seed_dir
-from tools.rerun_cost import benchmark_seconds, layout_change_costs, parse_dry_run
-from tools.stage_times import benchmark_table, rule_stages
+from occlusion_fr_tooling.rerun_cost import benchmark_seconds, layout_change_costs, parse_dry_run
+from occlusion_fr_tooling.stage_times import benchmark_table, rule_stages
 
 REPO = Path(__file__).resolve().parents[1]
 

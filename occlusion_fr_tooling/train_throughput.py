@@ -5,7 +5,7 @@ default layout), fp32 channels_last, the setting the pipeline chooses (``precisi
 that setting under ``torch.compile`` (inductor), whose compile time is printed and counted as the
 number of steps it takes to pay back. Prints images (pairs) per second and the ratios against
 fp32 eager, then the recorded LFW training times.
-Usage: python benchmarks/train_throughput.py [--dataset lfw] [--steps 8] [--no-compile]
+Usage: python -m occlusion_fr_tooling.train_throughput [--dataset lfw] [--steps 8] [--no-compile]
 """
 
 from __future__ import annotations

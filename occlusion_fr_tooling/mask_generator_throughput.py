@@ -4,7 +4,7 @@ The generators train on cached (clean, occluded) feature-map pairs. This times P
 steps on random 512x8x6 maps with the chosen device's bf16 autocast, with the maps (a) stored as
 bfloat16 and cast per batch to float32 channels_last (as before), (b) stored as float32 in the
 default layout (what `train_mask_generator` does), and prints pairs per second and the ratio.
-Usage: python benchmarks/mask_generator_throughput.py [--pairs 640]
+Usage: python -m occlusion_fr_tooling.mask_generator_throughput [--pairs 640]
 """
 
 from __future__ import annotations

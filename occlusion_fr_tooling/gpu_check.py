@@ -6,7 +6,7 @@ second of one training step of the base CNN, the segmenter and a mask generator 
 Snakemake workflow for one seed of the config overlay (by `make gpu-pack`: LFW's 158 people as
 the image-folder dataset lfw_gpu), stopped after --minutes; then the stage times of the jobs
 that finished (their Snakemake benchmark files), printed and written to OUT/gpu_stage_times.csv.
-Usage (benchmarks/gpu_check.sh calls it): python benchmarks/gpu_check.py --configfile F [--minutes 8]
+Usage (occlusion_fr_tooling/gpu_check.sh calls it): python -m occlusion_fr_tooling.gpu_check --configfile F [--minutes 8]
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ import yaml
 
 from occlusion_fr.models.training import choose_device, machine
 from occlusion_fr.results_layout import dataset_dir, seed_dir
-from tools.stage_times import benchmark_table, rule_stages, stage_order, stage_summary
-from train_throughput import make_step, timed_steps
+from occlusion_fr_tooling.stage_times import benchmark_table, rule_stages, stage_order, stage_summary
+from occlusion_fr_tooling.train_throughput import make_step, timed_steps
 
 REPO = Path(__file__).resolve().parents[1]
 

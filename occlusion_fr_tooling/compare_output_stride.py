@@ -3,7 +3,7 @@
 The pipeline's base CNN uses ``base_cnn.output_stride`` from config.yaml; this trains the same
 recipe with ``--stride`` and writes its record (history, validation and test rank-1/rank-5,
 wall time) to results/{dataset}/seed{seed}/experiments/base_cnn_stride{stride}.json.
-Usage: python benchmarks/compare_output_stride.py --dataset lfw --stride 32 [--seed 0]
+Usage: python -m occlusion_fr_tooling.compare_output_stride --dataset lfw --stride 32 [--seed 0]
 """
 
 from __future__ import annotations

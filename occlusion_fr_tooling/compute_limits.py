@@ -1,30 +1,107 @@
-"""This machine's limit and how far each training stage is from it, measured in one run.
+"""This machine's limit and how far each training stage is from it (`make bench`).
 
 Times the kernels that matter (a 2048^3 matmul, the 3x3 convolutions of ResNet34's stages at
 128x96 and of the mask generators on the 8x6 map) in fp32 and, where the CPU has it, bf16;
 then one step of each training stage in the setting the pipeline chooses (``precision: auto``),
-its floating-point work per image counted by torch, the images per second and the share of the
-peak. Writes the table to results/compute_limits/{capability}.csv (the README renders it) with
-the recorded LFW stage times (the longest committed seed, on the machine that ran it) beside it. Usage: python benchmarks/compute_limits.py [--quick]
+its floating-point work per image (counted by torch's FlopCounterMode, forward and backward), the
+images per second and the share of the peak. Writes the table to
+results/compute_limits/{capability}.csv (docs/performance.md renders it) with the recorded LFW
+stage times (the longest committed seed, on the machine that ran it) beside it.
+Usage: python -m occlusion_fr_tooling.compute_limits [--quick]
 """
 
 from __future__ import annotations
 
 import argparse
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 import torch
 import yaml
+from torch.utils.flop_counter import FlopCounterMode
 
 from occlusion_fr.io import write_csv
 from occlusion_fr.models.base_cnn import BaseCNN
 from occlusion_fr.models.training import choose_device, machine
 from occlusion_fr.results_layout import compute_limits_csv
-from tools.compute_limits import conv3x3_kernel, matmul_kernel, measure
-from train_throughput import make_step
+from occlusion_fr_tooling.train_throughput import make_step
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+def count_flops(step: Callable[[], object]) -> int:
+    """Floating-point operations (a multiply-add is 2) of one call of ``step``: matmuls and
+    convolutions, forward and, when ``step`` calls backward, backward."""
+    with FlopCounterMode(display=False) as counter:
+        step()
+    return counter.get_total_flops()
+
+
+def seconds_per_call(step: Callable[[], object], warmup: int = 2, repeats: int = 5, min_seconds: float = 0.5) -> float:
+    """Best wall seconds of one call over ``repeats`` timed rounds (each at least ``min_seconds``
+    long, after ``warmup`` calls): the best round is the least disturbed by anything else."""
+    for _ in range(warmup):
+        step()
+    best = float("inf")
+    for _ in range(repeats):
+        calls, started = 0, time.perf_counter()
+        while True:
+            step()
+            calls += 1
+            elapsed = time.perf_counter() - started
+            if elapsed >= min_seconds:
+                break
+        best = min(best, elapsed / calls)
+    return best
+
+
+@dataclass(frozen=True)
+class Rate:
+    name: str
+    flops: int  # per call
+    seconds: float  # per call
+    items: int = 1  # images (or pairs) per call
+
+    @property
+    def gflops_per_second(self) -> float:
+        return self.flops / self.seconds / 1e9
+
+    @property
+    def items_per_second(self) -> float:
+        return self.items / self.seconds
+
+
+def measure(name: str, step: Callable[[], object], items: int = 1, **timing) -> Rate:
+    return Rate(name, count_flops(step), seconds_per_call(step, **timing), items)
+
+
+def matmul_kernel(size: int, dtype: torch.dtype) -> Callable[[], object]:
+    a, b = torch.randn(size, size, dtype=dtype), torch.randn(size, size, dtype=dtype)
+    return lambda: a @ b
+
+
+def conv3x3_kernel(batch: int, channels: int, height: int, width: int, dtype: torch.dtype,
+                   channels_last: bool) -> Callable[[], object]:
+    """Forward of a channels -> channels 3x3 convolution (padding 1) in ``dtype``."""
+    conv = torch.nn.Conv2d(channels, channels, 3, padding=1, bias=False).to(dtype)
+    x = torch.randn(batch, channels, height, width, dtype=dtype)
+    if channels_last:
+        conv, x = conv.to(memory_format=torch.channels_last), x.contiguous(memory_format=torch.channels_last)
+
+    @torch.no_grad()
+    def step():
+        return conv(x)
+
+    return step
+
+
+def share_of_peak(rate: Rate, peak_gflops: float) -> float:
+    return rate.gflops_per_second / peak_gflops
+
+
 # (name, batch, channels, height, width): ResNet34's stages on a 128x96 crop (layer4 at output
 # stride 16, as configured), and the generator's convolution on the 8x6 map.
 CONVOLUTIONS = [("ResNet34 layer1 3x3", 64, 64, 32, 24), ("ResNet34 layer2 3x3", 64, 128, 16, 12),

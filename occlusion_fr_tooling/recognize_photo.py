@@ -6,7 +6,7 @@ embedding, the gallery's embedding under that FDM (cached per distinct FDM after
 cosine ranking. Each photo stage is timed as the best of --repeats calls after a warm-up; the
 first (cold) identify is printed too. Goals on 2 CPU cores (issue 16): load <= 5 s, one photo
 <= 1 s end to end.
-Usage: python benchmarks/recognize_photo.py BUNDLE PHOTO [--repeats 5] [--layout lm2] [--gallery-size 2959]
+Usage: python -m occlusion_fr_tooling.recognize_photo BUNDLE PHOTO [--repeats 5] [--layout lm2] [--gallery-size 2959]
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from occlusion_fr.api import Gallery, Recognizer
 from occlusion_fr.bundle import read_bundle
 from occlusion_fr.crop import crop_box, crop_image
 from occlusion_fr.io import read_rgb
-from occlusion_fr.metrics import identity_scores
+from occlusion_fr.method.embedding import MaskedGallery
 from occlusion_fr.models.training import machine
 
 
@@ -70,20 +70,21 @@ def main() -> None:
     stages = {}
     stages["read"], _ = timed(lambda: read_rgb(args.photo), args.repeats)
     stages["detect (MTCNN)"], detection = timed(lambda: recognizer.detector([image])[0], args.repeats)
-    source = crop_box(detection.box, recognizer.settings["detection"]["margin"])
+    source = crop_box(detection.box, recognizer.settings.detection["margin"])
     stages["crop"], crop = timed(lambda: crop_image(image, source), args.repeats)
     pixels = torch.from_numpy(crop).permute(2, 0, 1)[None].contiguous()
     stages["segment"], occlusion = timed(lambda: recognizer.models.occlusion(pixels), args.repeats)
     stages["feature maps"], maps = timed(lambda: recognizer.models.feature_maps(pixels), args.repeats)
-    threshold = recognizer.settings["overlap_threshold"]
+    threshold = recognizer.settings.overlap_threshold
     selections = layout.select(occlusion, threshold) if layout else [()]
+    embedder = recognizer.models.embedder
     stages["regions + FDM + probe embedding"], probe = timed(
-        lambda: recognizer.models.embed(maps, layout.select(occlusion, threshold) if layout else [()], layout),
+        lambda: embedder.selections(maps, layout.select(occlusion, threshold) if layout else [()], layout),
         args.repeats)
-    gallery: Gallery = recognizer.gallery
+    masked = MaskedGallery(embedder, recognizer.gallery.maps, recognizer.gallery.identities, layout)
     stages["gallery embedding (once per distinct FDM)"], embedded = timed(
-        lambda: recognizer.models.embed(gallery.maps, [selections[0]] * len(gallery.maps), layout), 1)
-    stages["cosine ranking"], _ = timed(lambda: identity_scores(probe, embedded, gallery.identities), args.repeats)
+        lambda: embedder(masked.maps, masked.fdm(selections[0])), 1)
+    stages["cosine ranking"], _ = timed(lambda: masked.scores(probe, embedded), args.repeats)
     cached = sum(v for k, v in stages.items() if not k.startswith("gallery"))
     warm = timed(lambda: recognizer.identify(args.photo, layout=args.layout), args.repeats)[0]
     for name, ms in stages.items():

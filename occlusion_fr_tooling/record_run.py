@@ -2,7 +2,7 @@
 
 Benchmark files give each job's time; this gives the whole run's, which is shorter than their sum
 when small jobs ran side by side. The README's LFW section shows the latest row.
-Usage: python scripts/record_run.py --dataset lfw --seeds 0,1,2 --cores 2 --seconds 4200
+Usage: python -m occlusion_fr_tooling.record_run --dataset lfw --seeds 0,1,2 --cores 2 --seconds 4200
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ On a finished run's base CNN, clean feature-map caches and blocks, trains one re
 once per learning rate with the configured patience and a high epoch cap, and prints per rate:
 the best epoch, the validation loss, accuracy and MAE there, seconds, and the overlap (IoU) of
 the binary mask that the layout's percentile cuts from its mean output with the first rate's.
-Usage: python benchmarks/generator_convergence.py results/lfw/seed0 lm2 eyes --lrs 0.001 0.003
+Usage: python -m occlusion_fr_tooling.generator_convergence results/lfw/seed0 lm2 eyes --lrs 0.001 0.003
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ import torch
 import yaml
 
 from occlusion_fr.config import validate_config
-from occlusion_fr.evaluation.percentile_sweep import VALIDATION, dictionary_percentile
 from occlusion_fr.masking.dictionary import binarise
 from occlusion_fr.masking.generator import mean_mask, region_pairs, region_seed, train_mask_generator
+from occlusion_fr.masking.percentile import VALIDATION, dictionary_percentile
 from occlusion_fr.models.features import load_base_cnn, load_feature_maps
 from occlusion_fr.models.training import choose_device, machine
 

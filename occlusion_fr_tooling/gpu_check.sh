@@ -3,8 +3,8 @@
 #
 # On this project's device machine (no internet, at most 64 MiB per call), after `make gpu-pack`
 # here, two calls within the machine's 30 s warm window:
-#   run(carry=[".gpu/part1"], command="bash benchmarks/gpu_check.sh receive", timeout_s=120)
-#   run(carry=[".gpu/part2"], command="bash benchmarks/gpu_check.sh run", timeout_s=590)
+#   run(carry=[".gpu/part1"], command="bash occlusion_fr_tooling/gpu_check.sh receive", timeout_s=120)
+#   run(carry=[".gpu/part2"], command="bash occlusion_fr_tooling/gpu_check.sh run", timeout_s=590)
 # On a CUDA workstation with the project installed: `make gpu-pack gpu-check`.
 # GPU_CHECK_MINUTES (default 8) bounds the Snakemake run; the stage times of the jobs that
 # finished are printed and written to $OUT (or results/gpu_check/) either way.
@@ -23,5 +23,5 @@ if [ -d "$STORE/wheels" ] && ! "$PYTHON" -c "import snakemake" 2>/dev/null; then
   export PYTHONPATH="/tmp/site:${PYTHONPATH:-}"
 fi
 export PYTHONPATH="$PWD:${PYTHONPATH:-}" PYTHONUNBUFFERED=1
-"$PYTHON" benchmarks/gpu_check.py --configfile "$STORE/gpu_check.yaml" --minutes "${GPU_CHECK_MINUTES:-8}" \
+"$PYTHON" -m occlusion_fr_tooling.gpu_check --configfile "$STORE/gpu_check.yaml" --minutes "${GPU_CHECK_MINUTES:-8}" \
   --out "${OUT:-results/gpu_check}"
