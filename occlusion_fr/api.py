@@ -26,7 +26,7 @@ from occlusion_fr.bundle import (BASE_CNN_METRICS, BASE_CNN_WEIGHTS, GALLERY, SE
 from occlusion_fr.crop import crop_box, crop_image
 from occlusion_fr.detect import Detection, MTCNNDetector
 from occlusion_fr.io import read_rgb
-from occlusion_fr.method.embedding import MaskedGallery
+from occlusion_fr.method.embedding import MaskedGallery, MethodSettings
 from occlusion_fr.method.layout import MaskingLayout
 from occlusion_fr.method.models import FaceModels
 from occlusion_fr.method.selection import NO_FDM
@@ -85,14 +85,16 @@ class Recognizer:
 
     @classmethod
     def from_bundle(cls, bundle_dir, precision: str = "auto") -> Recognizer:
-        """Load a bundle after checking every file against its manifest."""
+        """Load a bundle after checking every file against its manifest. Its gallery, the run's
+        training split, is also the cohort that the method's normalisation reads."""
         bundle = Bundle.read(bundle_dir)
-        models = FaceModels.load(bundle.file(BASE_CNN_WEIGHTS), bundle.file(BASE_CNN_METRICS),
-                                 bundle.settings.segmenter["encoder"], bundle.file(SEGMENTER_WEIGHTS), precision)
-        layouts = {name: MaskingLayout.load(bundle.regions_file(name), bundle.mask_files(name))
-                   for name in bundle.layouts}
         gallery = Gallery.load(bundle.file(GALLERY))
         gallery.made_by = bundle.settings.config_fingerprint
+        models = FaceModels.load(bundle.file(BASE_CNN_WEIGHTS), bundle.file(BASE_CNN_METRICS),
+                                 bundle.settings.segmenter["encoder"], bundle.file(SEGMENTER_WEIGHTS), precision,
+                                 MethodSettings(**bundle.settings.method), gallery.maps)
+        layouts = {name: MaskingLayout.load(bundle.regions_file(name), bundle.mask_files(name))
+                   for name in bundle.layouts}
         return cls(models, layouts, gallery, bundle)
 
     @property
@@ -175,9 +177,7 @@ class Recognizer:
         chosen = self._layout(layout)
         face = face or self.face(photo)
         maps, _, selections = self.analyse([face.crop], chosen)
-        masked = self.masked_gallery(gallery, chosen)
-        identities, scores = masked.scores(self.models.embedder.selections(maps, selections, chosen),
-                                           masked.fdm_embeddings(selections[0]))
+        identities, scores = self.masked_gallery(gallery, chosen).selection_scores(maps, selections[0])
         order = np.argsort(-scores[0], kind="stable")[:top_k]
         best, threshold = float(scores[0, order[0]]), self.threshold(chosen)
         accepted = threshold is None or best > threshold
@@ -195,8 +195,8 @@ class Recognizer:
         faces = [self.face(photo1), self.face(photo2)]
         maps, _, selections = self.analyse([f.crop for f in faces], chosen)
         union = chosen.union(*selections) if chosen else ()
-        embeddings = self.models.embedder.selections(maps, [union, union], chosen)
-        score, threshold = float(embeddings[0] @ embeddings[1]), self.threshold(chosen)
+        score = float(self.models.embedder.pair_scores(maps[:1], maps[1:], [union], chosen)[0])
+        threshold = self.threshold(chosen)
         return {"files": [str(photo1), str(photo2)], "same": None if threshold is None else score > threshold,
                 "score": score,
                 "threshold": threshold, "layout": chosen.name if chosen else NO_FDM, "discarded_regions": list(union)}

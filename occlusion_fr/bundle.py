@@ -52,6 +52,7 @@ class BundleSettings:
     detection: dict  # {"margin", "min_face_size", "thresholds"}: the MTCNN settings of the run
     segmenter: dict  # {"encoder"}
     overlap_threshold: float  # share of a region's pixels occluded for its features to be discarded
+    method: dict  # {"position", "normalisation"}: occlusion_fr.method.embedding.MethodSettings
     default_layout: str  # a layout of the bundle, or "none"
 
     @classmethod
@@ -63,6 +64,7 @@ class BundleSettings:
                    detection={key: config["detection"][key] for key in ("margin", "min_face_size", "thresholds")},
                    segmenter={"encoder": config["segmenter"]["encoder"]},
                    overlap_threshold=config["feature_discarding"]["overlap_threshold"],
+                   method={key: config["feature_discarding"][key] for key in ("position", "normalisation")},
                    default_layout=config["bundle"]["default_layout"])
 
     def to_dict(self) -> dict:

@@ -36,6 +36,9 @@ REGION_LAYOUTS = {**config["layouts"], **config["occlusion_layouts"]}  # all wri
 # Table 1: rows are clean test crops and the test occlusions; columns no FDM and each layout.
 PROBES = ["clean", *config["occlusion_sets"]["test"]]
 STRATEGIES = [NO_FDM, *LAYOUTS]
+# The test-time method's settings (occlusion_fr.method.embedding.MethodSettings), a param of every
+# job that embeds masked features, so that changing them reruns those jobs and nothing upstream.
+METHOD = {key: config["feature_discarding"][key] for key in ("position", "normalisation")}
 
 OCCLUSION_SETS = [(split, name) for split, names in config["occlusion_sets"].items() for name in names]
 # The segmenter reads only its own training and validation occlusions (and every test set, to
@@ -341,4 +344,4 @@ def verification_settings(wildcards):
             "overlap_threshold": config["feature_discarding"]["overlap_threshold"],
             "fars": config["verification"]["fars"], "seed": int(wildcards.seed),
             "precision": config["base_cnn"]["precision"], "dataset": wildcards.dataset,
-            "encoder": config["segmenter"]["encoder"]}
+            "encoder": config["segmenter"]["encoder"], "method": METHOD}

@@ -40,6 +40,7 @@ rule identification:
         overlap_threshold=lambda wc: None if wc.strategy == NO_FDM else config["feature_discarding"][
             "overlap_threshold"],
         precision=config["base_cnn"]["precision"],
+        method=METHOD,
     threads: 4
     log:
         run_results("logs/identification_{strategy}.log"),
@@ -103,6 +104,7 @@ rule saliency_figures:
         sets_dir=lambda wc: run_results("occlusions", wc.dataset, wc.seed),
         overlap_threshold=config["feature_discarding"]["overlap_threshold"],
         seed=lambda wc: int(wc.seed),
+        method=METHOD,
     log:
         run_results("logs/saliency_figures.log"),
     benchmark:
@@ -207,6 +209,7 @@ rule fdm_control:
         settings=config["fdm_controls"],
         overlap_threshold=config["feature_discarding"]["overlap_threshold"],
         precision=config["base_cnn"]["precision"],
+        method=METHOD,
         seed=lambda wc: int(wc.seed),
     threads: 4
     log:
@@ -254,6 +257,7 @@ rule fdm_ablation:
         settings=config["fdm_ablations"],
         overlap_threshold=config["feature_discarding"]["overlap_threshold"],
         precision=config["base_cnn"]["precision"],
+        method=METHOD,
     threads: 4
     log:
         run_results("logs/fdm_ablation_{masking_layout}.log"),
@@ -303,6 +307,7 @@ rule percentile_sweep:
         probes={"val": config["percentile_sweep"]["occlusions"], "test": config["occlusion_sets"]["test"]},
         overlap_threshold=config["feature_discarding"]["overlap_threshold"],
         precision=config["base_cnn"]["precision"],
+        method=METHOD,
     threads: 4
     log:
         run_results("logs/percentile_sweep_{masking_layout}.log"),

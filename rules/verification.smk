@@ -44,6 +44,7 @@ rule verification:
         metrics=run_results("models/base_cnn/metrics.json"),
         segmenter=run_results("models/segmenter/weights.pt"),
         regions=[run_results(f"regions/{layout}.json") for layout in REGION_LAYOUTS],
+        cohort=run_results("features/train/clean.npz"),
     output:
         table=run_results("verification.csv"),
         metrics=run_results("verification.json"),  # DVC metrics

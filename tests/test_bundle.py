@@ -49,7 +49,8 @@ def test_a_damaged_bundle_is_refused_naming_the_file(bundle, damage, message):
 def settings() -> BundleSettings:
     return BundleSettings(dataset="synthetic", seed=0, config_fingerprint="abc", crop={"height": 128, "width": 96},
                           detection={"margin": 0.0, "min_face_size": 20, "thresholds": [0.6, 0.7, 0.7]},
-                          segmenter={"encoder": "resnet18"}, overlap_threshold=0.5, default_layout="lm2")
+                          segmenter={"encoder": "resnet18"}, overlap_threshold=0.5,
+                          method={"position": "before_bn", "normalisation": "none"}, default_layout="lm2")
 
 
 def test_the_typed_contract_round_trips_and_names_what_a_manifest_lacks(tmp_path):
@@ -70,11 +71,12 @@ def test_the_typed_contract_round_trips_and_names_what_a_manifest_lacks(tmp_path
 
 def test_settings_come_from_the_config_alone():
     config = {"detection": {"margin": 0.0, "min_face_size": 20, "thresholds": [0.6, 0.7, 0.7], "batch_size": 32},
-              "segmenter": {"encoder": "resnet18"}, "feature_discarding": {"overlap_threshold": 0.5},
+              "segmenter": {"encoder": "resnet18"},
+              "feature_discarding": {"overlap_threshold": 0.5, "position": "before_bn", "normalisation": "none"},
               "bundle": {"default_layout": "lm2"}, "seeds": [0]}
     made = BundleSettings.from_config(config, "synthetic", "0")
     assert made.seed == 0 and made.detection == settings().detection and made.default_layout == "lm2"
     # The run seeds are not part of a run's fingerprint; any other setting is.
     assert BundleSettings.from_config({**config, "seeds": [1, 2]}, "synthetic", 0) == made
-    changed = {**config, "feature_discarding": {"overlap_threshold": 0.6}}
+    changed = {**config, "feature_discarding": {**config["feature_discarding"], "overlap_threshold": 0.6}}
     assert BundleSettings.from_config(changed, "synthetic", 0).config_fingerprint != made.config_fingerprint

@@ -159,7 +159,7 @@ def test_masked_identification_discards_the_corrupted_element():
     probes = probe.repeat(3, 1, 1, 1)
     ranks = gallery.selection_ranks(probes, np.array(["a", "a", "a"]), [(), ("bottom",), ("bottom",)])
     assert ranks.tolist() == [1, 0, 0]  # unmasked: b wins; masked: a
-    assert set(gallery._embeddings) == {(), ("bottom",)}  # one gallery embedding per distinct FDM
+    assert set(gallery._embeddings) == {(None, ()), (None, ("bottom",))}  # one gallery embedding per distinct FDM
 
 
 def test_evaluate_strategy_selects_regions_from_occlusion_masks():

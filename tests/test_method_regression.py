@@ -16,7 +16,7 @@ from occlusion_fr.evaluation.ablations import VARIANTS, fdm_ablations
 from occlusion_fr.evaluation.fdm_controls import fdm_controls
 from occlusion_fr.evaluation.pair_verification import pair_scores
 from occlusion_fr.evaluation.strategies import ProbeSet, evaluate_strategy
-from occlusion_fr.method.embedding import MaskedGallery
+from occlusion_fr.method.embedding import Embedder, MaskedGallery
 from occlusion_fr.method.layout import MaskingLayout
 from occlusion_fr.method.models import FaceModels
 from occlusion_fr.models.training import choose_device
@@ -28,7 +28,8 @@ BEFORE = json.loads((REPO / "tests" / "data" / "method_before_refactor.json").re
 
 @pytest.fixture(scope="module")
 def setting():
-    models = FaceModels(fixture.base_cnn(), fixture.WhiteSegmenter(), choose_device("fp32"))
+    model, device = fixture.base_cnn(), choose_device("fp32")
+    models = FaceModels(model, fixture.WhiteSegmenter(), device, Embedder(model, device))
     gallery_crops, gallery_ids, probe_crops, probe_ids = fixture.crops()
     gallery_maps, probe_maps = models.feature_maps(gallery_crops), models.feature_maps(probe_crops)
     occlusion = models.occlusion(probe_crops)
@@ -65,7 +66,8 @@ def test_pair_scores_and_identify_are_unchanged(setting):
         scores, _ = pair_scores(models.embedder, first, probes.maps, occlusion, chosen, 0.5)
         np.testing.assert_allclose(scores, BEFORE[f"pair_scores_{name}"], atol=1e-5)
 
-    settings = BundleSettings("fixture", 0, "fp", {"height": 128, "width": 96}, {}, {"encoder": "none"}, 0.5, "bands")
+    settings = BundleSettings("fixture", 0, "fp", {"height": 128, "width": 96}, {}, {"encoder": "none"}, 0.5,
+                              {"position": "before_bn", "normalisation": "none"}, "bands")
     bundle = Bundle(REPO, {}, settings, ["bands"], 1e-3, {"none": 0.5, "bands": 0.5})
     gallery = Gallery(np.array([f"g{i}" for i in range(len(gallery_ids))]), gallery_ids, gallery_maps, "fp")
     recognizer = Recognizer(models, {"bands": layout}, gallery, bundle)

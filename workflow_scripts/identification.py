@@ -1,9 +1,9 @@
 import torch
 
-from occlusion_fr.evaluation.strategies import evaluate_strategy, load_masked_gallery, load_probe_set
+from occlusion_fr.evaluation.strategies import evaluate_strategy, load_gallery, load_probe_set
 from occlusion_fr.io import write_csv
 from occlusion_fr.logs import job_logging
-from occlusion_fr.method.embedding import Embedder
+from occlusion_fr.method.embedding import MethodSettings
 from occlusion_fr.method.layout import MaskingLayout
 from occlusion_fr.method.selection import NO_FDM
 from occlusion_fr.split import identities_by_image
@@ -14,8 +14,7 @@ with job_logging(snakemake.log[0]) as log:
     masked = snakemake.wildcards.strategy != NO_FDM
     identity_of = identities_by_image(inputs.split)
     layout = MaskingLayout.load(inputs.regions, inputs.masks) if masked else None
-    gallery = load_masked_gallery(Embedder.load(inputs.weights, inputs.metrics, p.precision), inputs.gallery,
-                                  identity_of, layout)
+    gallery = load_gallery(inputs, identity_of, p.precision, MethodSettings(**p.method), layout)
     probe_sets = [load_probe_set(probe, inputs.probes[i], identity_of, inputs.occlusion_masks[i] if masked else None)
                   for i, probe in enumerate(p.probes)]
 

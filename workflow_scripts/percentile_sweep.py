@@ -5,7 +5,7 @@ from occlusion_fr.evaluation.strategies import load_gallery_maps, load_probe_set
 from occlusion_fr.io import read_json, write_csv
 from occlusion_fr.logs import job_logging
 from occlusion_fr.masking.dictionary import load_mean_masks
-from occlusion_fr.method.embedding import Embedder
+from occlusion_fr.method.embedding import Embedder, MethodSettings
 from occlusion_fr.split import identities_by_image
 
 with job_logging(snakemake.log[0]) as log:
@@ -16,7 +16,8 @@ with job_logging(snakemake.log[0]) as log:
     probe_sets = {split: [load_probe_set(probe, inputs[f"{split}_probes"][i], identity_of,
                                          inputs[f"{split}_occlusion_masks"][i]) for i, probe in enumerate(probes)]
                   for split, probes in p.probes.items()}
-    table = percentile_sweep(Embedder.load(inputs.weights, inputs.metrics, p.precision), gallery_maps, gallery_labels,
+    embedder = Embedder.load(inputs.weights, inputs.metrics, p.precision, MethodSettings(**p.method), gallery_maps)
+    table = percentile_sweep(embedder, gallery_maps, gallery_labels,
                              load_mean_masks(inputs.mean_masks), read_json(inputs.regions), probe_sets, p.percentiles,
                              p.overlap_threshold)
     for (split, percentile), rows in table.groupby(["split", "percentile"]):

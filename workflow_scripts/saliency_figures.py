@@ -50,7 +50,7 @@ with job_logging(snakemake.log[0]) as log:
         cell = (image.shape[2] // fdm.shape[1], image.shape[3] // fdm.shape[2])
         rows["FDM: share kept"].append(np.kron(fdm.float().mean(0).numpy(), np.ones(cell)))
         rows["saliency, no FDM"].append(saliency_maps(model, image)[0])
-        rows["saliency, FDM"].append(saliency_maps(model, image, fdm)[0])
+        rows["saliency, FDM"].append(saliency_maps(model, image, fdm, p.method["position"])[0])
         titles.append(f"{occlusion}\n{'+'.join(selected[pick]) or 'no region'}")
         log.info("%s: probe %s, regions %s, FDM keeps %.1f%%", occlusion, names[pick], selected[pick],
                  100 * fdm.float().mean().item())

@@ -72,7 +72,8 @@ def fdm_ablations(gallery: MaskedGallery, probe_sets: list[ProbeSet], overlap_th
                 mask, position = variant_mask(variant, layout, regions, gallery.map_shape)
                 key = () if mask is None else (variant, regions)
                 embedded = gallery.embedder(probes.maps[members], mask, position)
-                ranks[members] = gallery.ranks(embedded, probes.labels[members], gallery.embeddings(key, mask, position))
+                ranks[members] = gallery.ranks(embedded, probes.labels[members], gallery.embeddings(key, mask, position),
+                                               mask, position)
                 kept[members] = 1.0 if mask is None else float(mask.mean())
             rows.append({"strategy": layout.name, "detector": detector, "occlusion": probes.name,
                          "variant": variant, "probes": len(selected), "rank1": float(np.mean(ranks == 0)),

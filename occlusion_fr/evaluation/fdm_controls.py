@@ -47,8 +47,11 @@ def control_ranks(gallery: MaskedGallery, probes: ProbeSet, selected: list[Selec
              for control in CONTROLS}
     plain = gallery.embeddings(())
 
-    def masked_ranks(rows, probe_mask, gallery_embeddings):
-        return gallery.ranks(gallery.embedder(probes.maps[rows], probe_mask), probes.labels[rows], gallery_embeddings)
+    def masked_ranks(rows, probe_mask, gallery_embeddings, keep=True):
+        """Ranks of the probes ``rows`` under ``probe_mask`` against ``gallery_embeddings``; a score
+        normalisation reads the cohort under the probe's mask."""
+        embedded = gallery.embedder(probes.maps[rows], probe_mask, keep=keep)
+        return gallery.ranks(embedded, probes.labels[rows], gallery_embeddings, probe_mask, keep=keep)
 
     for regions, rows in sorted(group_rows(selected).items(), key=lambda item: item[0]):
         if not regions:  # nothing discarded: every control is the unmasked comparison
@@ -66,8 +69,9 @@ def control_ranks(gallery: MaskedGallery, probes: ProbeSet, selected: list[Selec
         for control in RANDOM_CONTROLS:
             for draw in range(draws):
                 random_mask = random_like(fdm, rng, per_cell=control == "random_channels")
-                # Not kept: each draw's gallery is used by this region set alone.
-                ranks[control][draw][rows] = masked_ranks(rows, random_mask, gallery.embedder(gallery.maps, random_mask))
+                # Not kept: each draw's mask serves this region set alone.
+                random_gallery = gallery.embeddings(None, random_mask, keep=False)
+                ranks[control][draw][rows] = masked_ranks(rows, random_mask, random_gallery, keep=False)
     return ranks
 
 

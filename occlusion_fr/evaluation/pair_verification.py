@@ -25,11 +25,12 @@ from occlusion_fr.evaluation.verification import tar_at_far, verification_summar
 from occlusion_fr.io import atomic_path, read_json, save_figure, write_csv, write_json, write_text
 from occlusion_fr.markdown import markdown_table
 from occlusion_fr.masking.dictionary import load_mask_dictionary
-from occlusion_fr.method.embedding import Embedder
+from occlusion_fr.method.embedding import Embedder, MethodSettings
 from occlusion_fr.method.layout import MaskingLayout
 from occlusion_fr.method.models import FaceModels
 from occlusion_fr.method.selection import NO_FDM
 from occlusion_fr.models.data import load_images
+from occlusion_fr.models.features import load_feature_maps
 from occlusion_fr.occlusions.geometry import UnusableFace
 from occlusion_fr.occlusions.renderers import Renderer
 from occlusion_fr.unusable import require_usable
@@ -49,6 +50,7 @@ class VerificationSettings:
     precision: str
     dataset: str
     encoder: str  # the segmenter's
+    method: dict  # occlusion_fr.method.embedding.MethodSettings' fields
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,7 @@ class RunFiles:
     segmenter: str  # weights
     regions: list  # every region layout's regions file (bands are drawn over occlusion layouts)
     masks: dict  # masking layout -> its mask files
+    cohort: str  # the training split's feature maps: the cohort of the method's normalisation
 
 
 def usable_pairs(pairs: pd.DataFrame, faces: pd.DataFrame, seen_identities) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -92,12 +95,10 @@ def occlude(rows: pd.DataFrame, crops: torch.Tensor, renderer: Renderer) -> tupl
 
 def pair_scores(embedder: Embedder, maps1: torch.Tensor, maps2: torch.Tensor, occlusion2: np.ndarray,
                 layout: MaskingLayout | None, overlap_threshold: float) -> tuple[np.ndarray, list]:
-    """Cosine score of each pair (row i of maps1 with row i of maps2), both masked by the FDM
-    that the second image's occlusion selects; and the selections."""
+    """Score of each pair (row i of maps1 with row i of maps2), both masked by the FDM that the
+    second image's occlusion selects; and the selections."""
     selections = layout.select(occlusion2, overlap_threshold) if layout else [()] * len(maps1)
-    first = embedder.selections(maps1, selections, layout)
-    second = embedder.selections(maps2, selections, layout)
-    return np.sum(first * second, axis=1), selections
+    return embedder.pair_scores(maps1, maps2, selections, layout), selections
 
 
 def verify_pairs(models: FaceModels, pairs: pd.DataFrame, faces: pd.DataFrame, crops_dir,
@@ -205,7 +206,8 @@ def run_verification(pairs: pd.DataFrame, faces: pd.DataFrame, crops_dir, split:
         f"no pair left: {counts['seen_identity'].sum()} with a person of the run's split, "
         f"{counts['no_crop'].sum()} with an image without a crop"]}),
         "pair verification", "pairs of people outside the run's split whose images were both cropped")
-    models = FaceModels.load(*files.base_cnn, settings.encoder, files.segmenter, precision=settings.precision)
+    models = FaceModels.load(*files.base_cnn, settings.encoder, files.segmenter, settings.precision,
+                             MethodSettings(**settings.method), load_feature_maps(files.cohort)[1])
     region_layouts = {}
     for path in files.regions:
         layout = read_json(path)

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from occlusion_fr.method.embedding import Embedder, MaskedGallery
+from occlusion_fr.method.embedding import Embedder, MaskedGallery, MethodSettings
 from occlusion_fr.method.layout import MaskingLayout
 from occlusion_fr.method.occlusion_masks import load_occlusion_masks
 from occlusion_fr.method.selection import NO_FDM, Selection
@@ -42,10 +42,14 @@ def load_gallery_maps(gallery_path, identity_of: dict[str, str]) -> tuple[torch.
     return maps, np.array([identity_of[n] for n in names])
 
 
-def load_masked_gallery(embedder: Embedder, gallery_path, identity_of: dict[str, str],
-                        layout: MaskingLayout | None) -> MaskedGallery:
-    """The gallery's cached feature maps, masked by ``layout``'s FDMs (None: no FDM)."""
-    return MaskedGallery(embedder, *load_gallery_maps(gallery_path, identity_of), layout)
+def load_gallery(files, identity_of: dict[str, str], precision: str, method: MethodSettings,
+                 layout: MaskingLayout | None) -> MaskedGallery:
+    """The gallery (``files.gallery``: the training split's feature maps) under ``layout``'s FDMs
+    (None: no FDM), embedded by the base CNN of ``files.weights`` / ``files.metrics``; the
+    gallery is also the cohort the method's normalisation reads."""
+    maps, labels = load_gallery_maps(files.gallery, identity_of)
+    return MaskedGallery(Embedder.load(files.weights, files.metrics, precision, method, cohort=maps), maps, labels,
+                         layout)
 
 
 def load_probe_set(name: str, maps_path, identity_of: dict[str, str], occlusion_masks_path=None) -> ProbeSet:
@@ -60,13 +64,13 @@ def load_probe_set(name: str, maps_path, identity_of: dict[str, str], occlusion_
     return ProbeSet(name, names, np.array([identity_of[n] for n in names]), maps, occlusion_masks)
 
 
-def load_layout_evaluation(files, precision: str, probe_names: list[str]) -> tuple[MaskedGallery, list[ProbeSet]]:
+def load_layout_evaluation(files, precision: str, method: MethodSettings, probe_names: list[str]
+                           ) -> tuple[MaskedGallery, list[ProbeSet]]:
     """A layout's evaluation job's gallery (under the layout's FDMs) and probe sets, from its
     files: ``weights``, ``metrics``, ``split``, ``gallery``, ``regions``, ``masks`` and, per
     name of ``probe_names``, ``probes`` and ``occlusion_masks``."""
     identity_of = identities_by_image(files.split)
-    gallery = load_masked_gallery(Embedder.load(files.weights, files.metrics, precision), files.gallery, identity_of,
-                                  MaskingLayout.load(files.regions, files.masks))
+    gallery = load_gallery(files, identity_of, precision, method, MaskingLayout.load(files.regions, files.masks))
     probe_sets = [load_probe_set(name, files.probes[i], identity_of, files.occlusion_masks[i])
                   for i, name in enumerate(probe_names)]
     return gallery, probe_sets

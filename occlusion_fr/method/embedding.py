@@ -1,22 +1,29 @@
-"""Masked embedding: stored feature maps through the frozen base CNN's embedding, each map
-multiplied by a mask; a gallery embedded once per mask and kept (the one cache); probes grouped
-by their FDM and scored against the gallery masked alike (paper section 4.3).
+"""Masked embedding and scoring: stored feature maps through the frozen base CNN's embedding,
+each map multiplied by a mask; a gallery embedded once per mask and kept (the one cache); probes
+grouped by their FDM and scored against the gallery masked alike (paper section 4.3).
 
-Where the mask multiplies: ``before_bn`` (the method) multiplies the map itself, so a
-discarded element reaches the embedding's first layer as its batch norm's per-channel constant;
-``after_bn`` multiplies the batch-normed map, so a discarded element is zero where the fully
-connected layer sees it.
+Where the mask multiplies (``MethodSettings.position``): ``before_bn`` (the paper's method)
+multiplies the map itself, so a discarded element reaches the embedding's first layer as its
+batch norm's per-channel constant, the same for every face; ``after_bn`` multiplies the
+batch-normed map, so a discarded element is zero where the fully connected layer sees it.
+
+How scores are made comparable across FDMs (``MethodSettings.normalisation``), against a
+cohort (the training split's clean feature maps, never test) masked by the same mask:
+``none``: plain cosine; ``centre``: the cohort's mean embedding is subtracted from every
+embedding before the cosine (it removes what all faces masked alike share); ``snorm``: each
+cosine score is S-normalised, the mean of its z-scores against the cohort's scores of either side.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Hashable
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
-from occlusion_fr.metrics import identity_ranks, identity_scores
+from occlusion_fr.metrics import best_per_identity, ranks_from_scores, unit
 from occlusion_fr.method.layout import MaskingLayout
 from occlusion_fr.method.selection import Selection, group_rows
 from occlusion_fr.models.base_cnn import BaseCNN
@@ -25,6 +32,29 @@ from occlusion_fr.models.training import Device, choose_device
 
 BEFORE_BN, AFTER_BN = "before_bn", "after_bn"
 MASK_POSITIONS = (BEFORE_BN, AFTER_BN)
+NORMALISATIONS = ("none", "centre", "snorm")
+
+
+@dataclass(frozen=True)
+class MethodSettings:
+    """The test-time method's choices (config ``feature_discarding``)."""
+
+    position: str = BEFORE_BN
+    normalisation: str = "none"
+
+    def __post_init__(self):
+        if self.position not in MASK_POSITIONS:
+            raise ValueError(f"mask position must be one of {MASK_POSITIONS}, got {self.position!r}")
+        if self.normalisation not in NORMALISATIONS:
+            raise ValueError(f"normalisation must be one of {NORMALISATIONS}, got {self.normalisation!r}")
+
+    @classmethod
+    def from_config(cls, feature_discarding: dict) -> MethodSettings:
+        return cls(feature_discarding["position"], feature_discarding["normalisation"])
+
+    @property
+    def needs_cohort(self) -> bool:
+        return self.normalisation != "none"
 
 
 def masked_embedding(model: BaseCNN, maps: torch.Tensor, mask: torch.Tensor | None = None,
@@ -56,43 +86,88 @@ def embed_maps(model: BaseCNN, maps: torch.Tensor, device: Device, mask: torch.T
     return torch.cat(out).numpy() if out else np.zeros((0, model.head.weight.shape[1]), np.float32)
 
 
-def normalised(embeddings: np.ndarray) -> np.ndarray:
-    return embeddings / np.linalg.norm(embeddings, axis=1, keepdims=True).clip(1e-12)
-
-
 def as_tensor(mask) -> torch.Tensor | None:
     if mask is None or isinstance(mask, torch.Tensor):
         return mask
     return torch.from_numpy(np.asarray(mask))
 
 
-@dataclass
-class Embedder:
-    """The frozen base CNN's embedding on one device."""
+def s_norm(scores: np.ndarray, first_cohort: np.ndarray, second_cohort: np.ndarray) -> np.ndarray:
+    """S-norm of ``scores`` (first x second, or one per pair): the mean of the score's z-scores
+    against each side's scores with the cohort (rows of ``*_cohort``: one side's scores)."""
+    def z(cohort_scores):
+        return cohort_scores.mean(1), cohort_scores.std(1).clip(1e-6)
+    (mean1, std1), (mean2, std2) = z(first_cohort), z(second_cohort)
+    if scores.ndim == 1:
+        return ((scores - mean1) / std1 + (scores - mean2) / std2) / 2
+    return ((scores - mean1[:, None]) / std1[:, None] + (scores - mean2[None]) / std2[None]) / 2
 
-    model: BaseCNN
-    device: Device
+
+class Embedder:
+    """The frozen base CNN's embedding on one device under the method's settings; with a cohort
+    (the training split's feature maps), its embeddings under each mask are kept by the mask."""
+
+    def __init__(self, model: BaseCNN, device: Device, settings: MethodSettings = MethodSettings(),
+                 cohort: torch.Tensor | None = None):
+        self.model, self.device, self.settings = model, device, settings
+        self.cohort_maps = cohort
+        self._cohort: dict[Hashable, np.ndarray] = {}
 
     @classmethod
-    def load(cls, weights, metrics, precision: str = "auto") -> Embedder:
+    def load(cls, weights, metrics, precision: str = "auto", settings: MethodSettings = MethodSettings(),
+             cohort: torch.Tensor | None = None) -> Embedder:
         """The embedder of a run's trained base CNN (``weights`` and its ``metrics`` file)."""
         device = choose_device(precision)
-        return cls(load_base_cnn(weights, metrics, device)[0], device)
+        return cls(load_base_cnn(weights, metrics, device)[0], device, settings, cohort)
 
-    def __call__(self, maps: torch.Tensor, mask=None, position: str = BEFORE_BN) -> np.ndarray:
-        """Embeddings (float32, not normalised) of ``maps`` under ``mask`` (array, tensor or None)."""
-        return embed_maps(self.model, maps, self.device, as_tensor(mask), position=position)
+    def raw(self, maps: torch.Tensor, mask=None, position: str | None = None) -> np.ndarray:
+        """Embeddings (float32) of ``maps`` under ``mask`` (array, tensor or None), not normalised."""
+        return embed_maps(self.model, maps, self.device, as_tensor(mask), position=position or self.settings.position)
 
-    def selections(self, maps: torch.Tensor, selections: list[Selection] | None,
-                   layout: MaskingLayout | None) -> np.ndarray:
-        """Unit-length embeddings of ``maps``, each masked by the FDM of its selection (none
-        without a layout); rows sharing a selection are embedded together."""
-        if layout is None or selections is None:
-            return normalised(self(maps))
-        out = np.zeros((len(maps), self.model.head.weight.shape[1]), dtype=np.float32)
-        for selection, rows in group_rows(selections).items():
-            out[rows] = self(maps[rows], layout.fdm_tensor(selection, maps.shape[1:]))
-        return normalised(out)
+    def cohort(self, mask=None, position: str | None = None, keep: bool = True) -> np.ndarray:
+        """The cohort's raw embeddings under ``mask``, kept by the mask's content unless ``keep``
+        is false (a mask used once, e.g. a random control's)."""
+        if self.cohort_maps is None:
+            raise ValueError(f"normalisation {self.settings.normalisation!r} needs a cohort (the training split's "
+                             "feature maps), and this embedder has none")
+        position = position or self.settings.position
+        digest = None if mask is None else hashlib.sha1(np.ascontiguousarray(as_tensor(mask).numpy()).tobytes()).digest()
+        key = (position, digest)
+        if key in self._cohort:
+            return self._cohort[key]
+        embedded = self.raw(self.cohort_maps, mask, position)
+        if keep:
+            self._cohort[key] = embedded
+        return embedded
+
+    def __call__(self, maps: torch.Tensor, mask=None, position: str | None = None, keep: bool = True) -> np.ndarray:
+        """Embeddings of ``maps`` under ``mask`` as the method compares them: raw, or centred on
+        the cohort's mean under the same mask (``keep``: see ``cohort``)."""
+        embedded = self.raw(maps, mask, position)
+        if self.settings.normalisation == "centre":
+            embedded = embedded - self.cohort(mask, position, keep).mean(0)
+        return embedded
+
+    def similarity(self, first: np.ndarray, second: np.ndarray, mask=None, position: str | None = None,
+                   pairs: bool = False, keep: bool = True) -> np.ndarray:
+        """Scores of embeddings made by this embedder under ``mask``: first x second, or with
+        ``pairs`` row i of first with row i of second."""
+        first, second = unit(first), unit(second)
+        scores = np.sum(first * second, axis=1) if pairs else first @ second.T
+        if self.settings.normalisation != "snorm":
+            return scores
+        cohort = unit(self.cohort(mask, position, keep))
+        return s_norm(scores, first @ cohort.T, second @ cohort.T)
+
+    def pair_scores(self, maps1: torch.Tensor, maps2: torch.Tensor, selections: list[Selection],
+                    layout: MaskingLayout | None) -> np.ndarray:
+        """Score of each pair (row i of maps1 with row i of maps2), both masked by the FDM of the
+        pair's selection (none without a layout); pairs sharing a selection are scored together."""
+        scores = np.zeros(len(maps1), dtype=np.float64)
+        for selection, rows in group_rows(selections if layout else [()] * len(maps1)).items():
+            mask = layout.fdm(selection, maps1.shape[1:]) if selection else None
+            scores[rows] = self.similarity(self(maps1[rows], mask), self(maps2[rows], mask), mask, pairs=True)
+        return scores
 
 
 class MaskedGallery:
@@ -117,23 +192,36 @@ class MaskedGallery:
             raise ValueError(f"regions {selection} selected for a gallery without a masking layout")
         return self.layout.fdm(selection, self.map_shape)
 
-    def embeddings(self, key: Hashable = (), mask=None, position: str = BEFORE_BN) -> np.ndarray:
-        """The gallery embedded under ``mask``, kept under ``key`` (``()``: no mask)."""
-        if key not in self._embeddings:
-            self._embeddings[key] = self.embedder(self.maps, mask, position)
-        return self._embeddings[key]
+    def embeddings(self, key: Hashable = (), mask=None, position: str | None = None, keep: bool = True) -> np.ndarray:
+        """The gallery embedded under ``mask``, kept under ``key`` (``()``: no mask) unless ``keep``
+        is false (a mask used once)."""
+        cache_key = (position, key)
+        if cache_key in self._embeddings:
+            return self._embeddings[cache_key]
+        embedded = self.embedder(self.maps, mask, position, keep)
+        if keep:
+            self._embeddings[cache_key] = embedded
+        return embedded
 
     def fdm_embeddings(self, selection: Selection) -> np.ndarray:
         """The gallery under the FDM of ``selection`` (a selection is its own key)."""
         return self.embeddings(tuple(selection), self.fdm(selection))
 
-    def ranks(self, probes: np.ndarray, labels, gallery: np.ndarray) -> np.ndarray:
-        """Rank (0 = right at rank 1) of each probe embedding's identity among ``gallery``'s."""
-        return identity_ranks(probes, labels, gallery, self.labels)
+    def scores(self, probes: np.ndarray, gallery: np.ndarray, mask=None, position: str | None = None,
+               keep: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        """(identities, per probe its best score to each identity) for probe and gallery
+        embeddings made under the same mask."""
+        return best_per_identity(self.embedder.similarity(probes, gallery, mask, position, keep=keep), self.labels)
 
-    def scores(self, probes: np.ndarray, gallery: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(identities, per probe the best cosine score to each identity)."""
-        return identity_scores(probes, gallery, self.labels)
+    def ranks(self, probes: np.ndarray, labels, gallery: np.ndarray, mask=None, position: str | None = None,
+              keep: bool = True) -> np.ndarray:
+        """Rank (0 = right at rank 1) of each probe embedding's identity among ``gallery``'s."""
+        return ranks_from_scores(*self.scores(probes, gallery, mask, position, keep), labels)
+
+    def selection_scores(self, maps: torch.Tensor, selection: Selection) -> tuple[np.ndarray, np.ndarray]:
+        """(identities, scores) of probes that share one selection, probe and gallery masked by its FDM."""
+        mask = self.fdm(selection)
+        return self.scores(self.embedder(maps, mask), self.fdm_embeddings(selection), mask)
 
     def selection_ranks(self, maps: torch.Tensor, labels, selections: list[Selection]) -> np.ndarray:
         """Rank of each probe's identity, each probe masked by the FDM of its selection and the
@@ -141,6 +229,5 @@ class MaskedGallery:
         labels = np.asarray(labels)
         ranks = np.empty(len(labels), dtype=int)
         for selection, rows in group_rows(selections).items():
-            probes = self.embedder(maps[rows], self.fdm(selection))
-            ranks[rows] = self.ranks(probes, labels[rows], self.fdm_embeddings(selection))
+            ranks[rows] = ranks_from_scores(*self.selection_scores(maps[rows], selection), labels[rows])
         return ranks

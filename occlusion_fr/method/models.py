@@ -4,12 +4,11 @@ embedder the masked embeddings go through."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
 
 import numpy as np
 import torch
 
-from occlusion_fr.method.embedding import Embedder
+from occlusion_fr.method.embedding import Embedder, MethodSettings
 from occlusion_fr.models.features import feature_maps, load_base_cnn
 from occlusion_fr.models.segmenter import build_segmenter, predict
 from occlusion_fr.models.training import Device, choose_device, load_into
@@ -17,23 +16,22 @@ from occlusion_fr.models.training import Device, choose_device, load_into
 
 @dataclass
 class FaceModels:
-    """A run's base CNN (frozen) and occlusion segmenter on one device."""
+    """A run's base CNN (frozen) and occlusion segmenter on one device, and the embedder its
+    masked embeddings go through (the method's settings, the cohort they normalise against)."""
 
     base_cnn: torch.nn.Module
     segmenter: torch.nn.Module
     device: Device
+    embedder: Embedder
 
     @classmethod
     def load(cls, base_cnn_weights, base_cnn_metrics, segmenter_encoder: str, segmenter_weights,
-             precision: str = "auto") -> FaceModels:
+             precision: str = "auto", method: MethodSettings = MethodSettings(),
+             cohort: torch.Tensor | None = None) -> FaceModels:
         device = choose_device(precision)
         base_cnn, _ = load_base_cnn(base_cnn_weights, base_cnn_metrics, device)
         segmenter = device.model(load_into(build_segmenter(segmenter_encoder), segmenter_weights)).eval()
-        return cls(base_cnn, segmenter, device)
-
-    @cached_property
-    def embedder(self) -> Embedder:
-        return Embedder(self.base_cnn, self.device)
+        return cls(base_cnn, segmenter, device, Embedder(base_cnn, device, method, cohort))
 
     def feature_maps(self, crops: torch.Tensor) -> torch.Tensor:
         """(N, C, h, w) bfloat16 feature maps of (N, 3, H, W) uint8 crops."""
