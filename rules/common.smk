@@ -344,4 +344,4 @@ def verification_settings(wildcards):
             "overlap_threshold": config["feature_discarding"]["overlap_threshold"],
             "fars": config["verification"]["fars"], "seed": int(wildcards.seed),
             "precision": config["base_cnn"]["precision"], "dataset": wildcards.dataset,
-            "encoder": config["segmenter"]["encoder"], "method": METHOD}
+            "encoder": config["segmenter"]["encoder"], "method": METHOD, "methods": config["verification"]["methods"]}

@@ -59,6 +59,12 @@ rule verification:
             category="Verification",
         ),
         scores=run_results("verification/scores.csv.gz"),
+        methods_table=run_results("verification_methods.csv"),
+        methods_report=report(
+            run_results("verification_methods.md"),
+            caption="../report/verification_methods.rst",
+            category="Verification",
+        ),
     params:
         layouts=LAYOUTS,
         settings=verification_settings,

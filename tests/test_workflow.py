@@ -166,6 +166,14 @@ def test_data_stage_end_to_end_then_incremental(tiny_run):
     assert not scores["image1"].str.split("/").str[0].isin(seen).any()
     assert (scores.query("strategy == 'none'")["regions"].isna()).all()
     assert "Pair verification" in (out / "verification.md").read_text()
+    # Every test-time method on the same pairs; the run's own gives the verification table's TAR.
+    methods = pd.read_csv(out / "verification_methods.csv")
+    assert len(methods) == 6 * 4 and methods["method"].nunique() == 6
+    run_rows = methods[methods["method"] == "before_bn, none"].set_index("strategy")
+    clean = summary[summary["condition"] == "clean"].set_index("strategy")
+    assert run_rows["tar_clean"].to_dict() == pytest.approx(clean["tar_at_far_0.001"].to_dict(), nan_ok=True)
+    assert run_rows["open_set_threshold"].to_dict() == pytest.approx(verification["open_set_thresholds"])
+    assert "(the run's)" in (out / "verification_methods.md").read_text()
 
     snakemake(workdir, "--report", "results/synthetic/report.html", "--configfile", str(config))
     assert "table1.md" in (shared / "report.html").read_text(errors="replace")

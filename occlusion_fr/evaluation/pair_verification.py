@@ -50,7 +50,8 @@ class VerificationSettings:
     precision: str
     dataset: str
     encoder: str  # the segmenter's
-    method: dict  # occlusion_fr.method.embedding.MethodSettings' fields
+    method: dict  # occlusion_fr.method.embedding.MethodSettings' fields: the run's method
+    methods: list  # further methods (MethodSettings' fields) scored beside it for the methods table
 
 
 @dataclass(frozen=True)
@@ -101,13 +102,15 @@ def pair_scores(embedder: Embedder, maps1: torch.Tensor, maps2: torch.Tensor, oc
     return embedder.pair_scores(maps1, maps2, selections, layout), selections
 
 
-def verify_pairs(models: FaceModels, pairs: pd.DataFrame, faces: pd.DataFrame, crops_dir,
-                 occlusions: dict[str, dict], region_layouts: dict[str, dict], layouts: dict[str, MaskingLayout],
-                 overlap_threshold: float, seed: int, fars=(1e-2, 1e-3)) -> tuple[pd.DataFrame, pd.DataFrame]:
+def verify_pairs(models: FaceModels, embedders: dict[str, Embedder], pairs: pd.DataFrame, faces: pd.DataFrame,
+                 crops_dir, occlusions: dict[str, dict], region_layouts: dict[str, dict],
+                 layouts: dict[str, MaskingLayout], overlap_threshold: float, seed: int,
+                 fars=(1e-2, 1e-3)) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Score ``pairs`` (already identity-disjoint, every image cropped) in every condition and
-    strategy. Returns (summary: one row per condition and strategy; scores: one row per pair,
-    condition and strategy; per fold and condition, the pairs whose second image the
-    occlusion's renderer could not use, which that condition leaves out)."""
+    strategy, with each method of ``embedders`` (name -> embedder; the maps and occlusions come
+    from ``models``). Returns (summary: one row per method, condition and strategy; scores: one
+    row per pair, method, condition and strategy; per fold and condition, the pairs whose second
+    image the occlusion's renderer could not use, which that condition leaves out)."""
     faces = faces.set_index("image", drop=False)
     images = pd.unique(pd.concat([pairs["image1"], pairs["image2"]]))
     crops = load_images(crops_dir, faces.loc[images, "crop"], desc="pair crops")
@@ -138,17 +141,19 @@ def verify_pairs(models: FaceModels, pairs: pd.DataFrame, faces: pd.DataFrame, c
         not_occluded[condition] = (~pd.Series(kept)).groupby(pairs["fold"].to_numpy()).sum().astype(int)
         scored = pairs[kept]
         same, folds = scored["same"].to_numpy(bool), scored["fold"].to_numpy()
-        for name, layout in [(NO_FDM, None), *layouts.items()]:
-            values, selections = pair_scores(models.embedder, maps[first[kept]], maps2, occlusion2, layout, overlap_threshold)
-            summary = verification_summary(values, same, folds, fars)
-            summaries.append(summary_row(condition, name, summary, selections))
-            scores.append(pd.DataFrame({"condition": condition, "strategy": name, "fold": folds,
-                                        "image1": scored["image1"].to_numpy(), "image2": scored["image2"].to_numpy(),
-                                        "same": same, "regions": ["+".join(s) for s in selections],
-                                        "score": values}))
-            log.info("%s / %s: accuracy %.4f ± %.4f over %d pairs, TAR %s", condition, name, summary["accuracy"],
-                     summary["accuracy_std"], summary["pairs"],
-                     ", ".join(f"{t['tar']:.4f} at FAR {t['far_target']:g}" for t in summary["tar_at_far"]))
+        for method, embedder in embedders.items():
+            for name, layout in [(NO_FDM, None), *layouts.items()]:
+                values, selections = pair_scores(embedder, maps[first[kept]], maps2, occlusion2, layout,
+                                                 overlap_threshold)
+                summary = verification_summary(values, same, folds, fars)
+                summaries.append({"method": method, **summary_row(condition, name, summary, selections)})
+                scores.append(pd.DataFrame({"method": method, "condition": condition, "strategy": name, "fold": folds,
+                                            "image1": scored["image1"].to_numpy(),
+                                            "image2": scored["image2"].to_numpy(), "same": same,
+                                            "regions": ["+".join(s) for s in selections], "score": values}))
+                log.info("%s / %s / %s: accuracy %.4f ± %.4f over %d pairs, TAR %s", method, condition, name,
+                         summary["accuracy"], summary["accuracy_std"], summary["pairs"],
+                         ", ".join(f"{t['tar']:.4f} at FAR {t['far_target']:g}" for t in summary["tar_at_far"]))
     return pd.DataFrame(summaries), pd.concat(scores, ignore_index=True), pd.DataFrame(not_occluded).rename_axis("fold")
 
 
@@ -206,22 +211,30 @@ def run_verification(pairs: pd.DataFrame, faces: pd.DataFrame, crops_dir, split:
         f"no pair left: {counts['seen_identity'].sum()} with a person of the run's split, "
         f"{counts['no_crop'].sum()} with an image without a crop"]}),
         "pair verification", "pairs of people outside the run's split whose images were both cropped")
-    models = FaceModels.load(*files.base_cnn, settings.encoder, files.segmenter, settings.precision,
-                             MethodSettings(**settings.method), load_feature_maps(files.cohort)[1])
+    method = MethodSettings(**settings.method)
+    models = FaceModels.load(*files.base_cnn, settings.encoder, files.segmenter, settings.precision, method,
+                             load_feature_maps(files.cohort)[1])
+    methods = dict.fromkeys([method, *(MethodSettings(**m) for m in settings.methods)])
+    embedders = {method_name(m): Embedder(models.base_cnn, models.device, m, models.embedder.cohort_maps)
+                 for m in methods}
     region_layouts = {}
     for path in files.regions:
         layout = read_json(path)
         region_layouts[layout["layout"]] = layout
     layouts = {name: MaskingLayout.of(region_layouts[name], load_mask_dictionary(paths))
                for name, paths in files.masks.items()}
-    summary, scores, not_occluded = verify_pairs(models, kept, faces, crops_dir, settings.occlusions, region_layouts,
-                                                 layouts, settings.overlap_threshold, settings.seed, settings.fars)
+    every_summary, every_score, not_occluded = verify_pairs(
+        models, embedders, kept, faces, crops_dir, settings.occlusions, region_layouts, layouts,
+        settings.overlap_threshold, settings.seed, settings.fars)
     dropped = not_occluded.drop(columns=CLEAN).loc[:, lambda t: t.sum() > 0]
     counts = counts.join(dropped.add_prefix("not_occluded_"), on="fold")
     far = min(settings.fars)
+    run_method = method_name(method)
+    summary = every_summary[every_summary["method"] == run_method].drop(columns="method").reset_index(drop=True)
+    scores = every_score[every_score["method"] == run_method].drop(columns="method").reset_index(drop=True)
     metrics = {"pairs": counts.sum(numeric_only=True).drop("fold").astype(int).to_dict(),
                # Pairs whose second image a renderer could not occlude are left out of that condition.
-               "pairs_per_fold": counts.to_dict(orient="records"),
+               "pairs_per_fold": counts.to_dict(orient="records"), "method": settings.method,
                "open_set_far": far, "open_set_thresholds": open_set_thresholds(scores, far),
                "conditions": {c: {s: metric_values(row) for s, row in group.set_index("strategy").iterrows()}
                               for c, group in summary.groupby("condition", sort=False)}}
@@ -231,7 +244,45 @@ def run_verification(pairs: pd.DataFrame, faces: pd.DataFrame, crops_dir, split:
     save_figure(outputs["roc"], roc_figure(scores, f"Pair verification ROC ({settings.dataset})"))
     with atomic_path(outputs["scores"]) as tmp:
         scores.to_csv(tmp, index=False, float_format="%.5f", compression="gzip")
+    methods_table = method_comparison(every_summary, every_score, far)
+    write_csv(outputs["methods_table"], methods_table)
+    write_text(outputs["methods_report"], methods_markdown(methods_table, settings.dataset, far, run_method))
     return summary
+
+
+def method_name(method: MethodSettings) -> str:
+    return f"{method.position}, {method.normalisation}"
+
+
+def method_comparison(summary: pd.DataFrame, scores: pd.DataFrame, far: float) -> pd.DataFrame:
+    """Per method and strategy: TAR at ``far`` per condition, the open-set threshold at ``far``
+    over every condition's impostors, and the clean TAR against the same method's no FDM."""
+    rows = []
+    for (method, strategy), group in summary.groupby(["method", "strategy"], sort=False):
+        tar = group.set_index("condition")[f"tar_at_far_{far:g}"]
+        threshold = open_set_thresholds(scores[(scores["method"] == method) & (scores["strategy"] == strategy)], far)
+        clean_none = summary[(summary["method"] == method) & (summary["strategy"] == NO_FDM)
+                             & (summary["condition"] == CLEAN)][f"tar_at_far_{far:g}"].iloc[0]
+        rows.append({"method": method, "strategy": strategy, "open_set_threshold": threshold[strategy],
+                     "clean_tar_share_of_no_fdm": tar[CLEAN] / clean_none if clean_none else np.nan,
+                     **{f"tar_{condition}": value for condition, value in tar.items()}})
+    return pd.DataFrame(rows)
+
+
+def methods_markdown(table: pd.DataFrame, dataset: str, far: float, run_method: str) -> str:
+    conditions = [c.removeprefix("tar_") for c in table.columns if c.startswith("tar_")]
+    cells = [[r["method"] + (" (the run's)" if r["method"] == run_method else ""),
+              "no FDM" if r["strategy"] == NO_FDM else r["strategy"], f"{r['open_set_threshold']:.3f}",
+              f"{100 * r['clean_tar_share_of_no_fdm']:.0f}%", *(f"{100 * r[f'tar_{c}']:.2f}" for c in conditions)]
+             for _, r in table.iterrows()]
+    header = ["method (FDM position, normalisation)", "strategy", f"threshold at FAR {far:g}",
+              "clean TAR / no FDM's", *conditions]
+    return "\n".join([f"# Pair verification by test-time method ({dataset}, identity-disjoint from the run)", "",
+                      f"TAR (%) at FAR {far:g} per condition (ROC over all folds), the open-set threshold at FAR "
+                      f"{far:g} over every condition's impostor pairs, and the clean TAR as a share of the same "
+                      "method's no-FDM TAR. The scores of a masked pair are comparable with unmasked ones when "
+                      "that share is near 100% and the thresholds agree.", "",
+                      markdown_table(header, cells, left=2), ""])
 
 
 def metric_values(row: pd.Series) -> dict:
