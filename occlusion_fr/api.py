@@ -14,6 +14,7 @@ similarity. A photo that cannot be used raises ``PhotoError`` naming the file an
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -71,6 +72,14 @@ class Gallery:
             raise ValueError(f"{path}: not a gallery written by `enroll` ({error})") from None
         names, maps = load_feature_maps(path)
         return cls(names, identities, maps, made_by)
+
+
+def facial_area(face: Face) -> dict | None:
+    """The detected face box in the photo's pixels as deepface gives it (None without a detection)."""
+    if face.detection is None:
+        return None
+    x0, y0, x1, y1 = (float(v) for v in face.detection.box)
+    return {"x": round(x0), "y": round(y0), "w": round(x1 - x0), "h": round(y1 - y0)}
 
 
 def image_files(folder) -> list[Path]:
@@ -182,24 +191,30 @@ class Recognizer:
         best, threshold = float(scores[0, order[0]]), self.threshold(chosen)
         accepted = threshold is None or best > threshold
         return {"file": str(photo), "identity": str(identities[order[0]]) if accepted else UNKNOWN,
-                "score": best, "threshold": threshold, "layout": chosen.name if chosen else NO_FDM,
+                "score": best, "threshold": threshold, "far": self.bundle.open_set_far,
+                "layout": chosen.name if chosen else NO_FDM,
                 "discarded_regions": list(selections[0]),
                 "top": [{"identity": str(identities[i]), "score": float(scores[0, i])} for i in order]}
 
     def verify(self, photo1, photo2, layout: str | None = None) -> dict:
         """Same person? Both faces are masked by the FDM of the regions either one's occlusion
         covers (the union: either photo may be the occluded one; the verification rule, which
-        calibrated the threshold, knows it is the second), and the cosine score is compared with
-        the open-set threshold; ``same`` is None when the bundle has none (no pairs file)."""
+        calibrated the threshold, knows it is the second), and the score is compared with the
+        open-set threshold. The answer follows deepface's: ``verified`` (None when the bundle has
+        no threshold: its run had no pairs file), ``score``, ``threshold``, the ``far`` that
+        threshold stands for, ``facial_areas`` (x, y, w, h in each photo) and ``time`` (s)."""
+        start = time.perf_counter()
         chosen = self._layout(layout)
         faces = [self.face(photo1), self.face(photo2)]
         maps, _, selections = self.analyse([f.crop for f in faces], chosen)
         union = chosen.union(*selections) if chosen else ()
         score = float(self.models.embedder.pair_scores(maps[:1], maps[1:], [union], chosen)[0])
         threshold = self.threshold(chosen)
-        return {"files": [str(photo1), str(photo2)], "same": None if threshold is None else score > threshold,
-                "score": score,
-                "threshold": threshold, "layout": chosen.name if chosen else NO_FDM, "discarded_regions": list(union)}
+        return {"files": [str(photo1), str(photo2)], "verified": None if threshold is None else score > threshold,
+                "score": score, "threshold": threshold, "far": self.bundle.open_set_far,
+                "layout": chosen.name if chosen else NO_FDM, "discarded_regions": list(union),
+                "facial_areas": {f"img{i + 1}": facial_area(face) for i, face in enumerate(faces)},
+                "time": round(time.perf_counter() - start, 3)}
 
     def enroll(self, folder) -> tuple[Gallery, list[dict]]:
         """A gallery of ``folder/<identity>/<image>`` photos, and the files left out with why."""

@@ -20,8 +20,8 @@ from occlusion_fr.api import Gallery, PhotoError, Recognizer, image_files
 from occlusion_fr.bundle import BundleError
 
 
-def _threshold(threshold: float | None) -> str:
-    return "none (no pairs file in the run)" if threshold is None else f"{threshold:.3f}"
+def _threshold(threshold: float | None, far: float | None) -> str:
+    return "none (no pairs file in the run)" if threshold is None else f"{threshold:.3f} at FAR {far:g}"
 
 
 def _regions(regions: list[str]) -> str:
@@ -52,7 +52,7 @@ def identify(args, recognizer: Recognizer) -> int:
                 print(f"{result['file']}: error: {result['error']}")
                 continue
             print(f"{result['file']}: {result['identity']} (score {result['score']:.3f}, threshold "
-                  f"{_threshold(result['threshold'])}; layout {result['layout']}, discarded regions: "
+                  f"{_threshold(result['threshold'], result['far'])}; layout {result['layout']}, discarded regions: "
                   f"{_regions(result['discarded_regions'])})")
             for rank, candidate in enumerate(result["top"], start=1):
                 print(f"  {rank}. {candidate['identity']} {candidate['score']:.3f}")
@@ -68,13 +68,14 @@ def verify(args, recognizer: Recognizer) -> int:
         print(json.dumps(result, indent=2))
     elif "error" in result:
         print(f"error: {result['error']}")
-    elif result["same"] is None:
+    elif result["verified"] is None:
         print(f"no verdict: score {result['score']:.3f}, and the bundle has no threshold (its run had no pairs file); "
               f"layout {result['layout']}, discarded regions: {_regions(result['discarded_regions'])}")
     else:
-        verdict = "same person" if result["same"] else "different people"
-        relation = ">" if result["same"] else "<="
-        print(f"{verdict} (score {result['score']:.3f} {relation} threshold {result['threshold']:.3f}; layout "
+        verdict = "same person" if result["verified"] else "different people"
+        relation = ">" if result["verified"] else "<="
+        threshold = _threshold(result["threshold"], result["far"])
+        print(f"{verdict} (score {result['score']:.3f} {relation} threshold {threshold}; layout "
               f"{result['layout']}, discarded regions: {_regions(result['discarded_regions'])})")
     return 1 if "error" in result else 0
 

@@ -85,7 +85,11 @@ def test_enroll_identify_and_verify_through_the_console_script(bundle, people, t
 
     photo = Path(answered[0]["file"])
     same = run("verify", bundle, photo, photo, "--layout", "none", "--json")
-    assert same.returncode == 0 and json.loads(same.stdout)["score"] == pytest.approx(1, abs=1e-3)
+    answer = json.loads(same.stdout)
+    assert same.returncode == 0 and answer["score"] == pytest.approx(1, abs=1e-3) and answer["verified"] is True
+    assert answer["far"] == read_bundle(bundle)["open_set_far"] and answer["time"] > 0
+    assert answer["facial_areas"]["img1"] == answer["facial_areas"]["img2"] and answer["facial_areas"]["img1"]["w"] > 0
+    assert "same person" in run("verify", bundle, photo, photo, "--layout", "none").stdout
     face_less = run("verify", bundle, photo, people / "person_junk" / "grey.png")
     assert face_less.returncode == 1 and "no face found" in face_less.stdout
 
