@@ -94,7 +94,7 @@ def check_references(config: dict) -> None:
                         f"{config['bundle']['default_layout']!r} (nor none)")
     # Analyses that read rendered occlusion sets: each names sets of one split.
     for key, split in (("saliency", "test"), ("percentile_sweep", "val"), ("fdm_ablations", "test"),
-                       ("fdm_controls", "test")):
+                       ("fdm_controls", "test"), ("method_selection", "val")):
         for i, name in enumerate(config[key]["occlusions"]):
             if name not in config["occlusion_sets"][split]:
                 problems.append(f"config key {key}.occlusions.{i}: {name!r} is not in occlusion_sets.{split}")

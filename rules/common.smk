@@ -142,6 +142,7 @@ def mask_stage_outputs(dataset):
         "identification/fdm_ablations.md",
         "percentile_sweep/summary.md",
         "identification/fdm_controls.md",
+        "method_selection.md",
         "figures/saliency_clean.png",
         "figures/saliency_fdm.png",
     ]
@@ -234,6 +235,21 @@ def masked_identification_inputs(ds, seed, layout, probes):
         inputs["masks"] = [run_results(f"masks/{layout}/{r}.npy", ds, seed) for r in masking_layout_regions(layout)]
         inputs["occlusion_masks"] = [run_results(f"predictions/test/{probe}.npz", ds, seed) for probe in probes]
     return inputs
+
+
+def method_selection_inputs(wildcards):
+    """Every masking layout's regions and masks, the gallery, and the validation probes (clean and
+    the chosen occlusions) with their predicted occlusion masks."""
+    ds, seed = wildcards.dataset, wildcards.seed
+    probes = ["clean", *config["method_selection"]["occlusions"]]
+    return {
+        "gallery": run_results("features/train/clean.npz", ds, seed),
+        "probes": [run_results(f"features/val/{p}.npz", ds, seed) for p in probes],
+        "occlusion_masks": [run_results(f"predictions/val/{p}.npz", ds, seed) for p in probes],
+        **{f"regions_{layout}": run_results(f"regions/{layout}.json", ds, seed) for layout in LAYOUTS},
+        **{f"masks_{layout}": [run_results(f"masks/{layout}/{r}.npy", ds, seed) for r in masking_layout_regions(layout)]
+           for layout in LAYOUTS},
+    }
 
 
 def identification_inputs(wildcards):

@@ -344,3 +344,35 @@ rule percentile_sweeps:
         run_results("benchmarks/percentile_sweeps.tsv")
     script:
         "../workflow_scripts/percentile_sweeps.py"
+
+
+rule method_selection:
+    # The test-time method (FDM position, score normalisation) compared on validation data alone.
+    conda:
+        "../envs/models.yaml"
+    input:
+        unpack(method_selection_inputs),
+        weights=run_results("models/base_cnn/weights.pt"),
+        metrics=run_results("models/base_cnn/metrics.json"),
+        split=run_results("split.csv"),
+    output:
+        table=run_results("method_selection.csv"),
+        report=report(
+            run_results("method_selection.md"),
+            caption="../report/method_selection.rst",
+            category="Table 1",
+        ),
+    params:
+        layouts=LAYOUTS,
+        probes=lambda wc: ["clean", *config["method_selection"]["occlusions"]],
+        settings=config["method_selection"],
+        methods=config["verification"]["methods"],
+        overlap_threshold=config["feature_discarding"]["overlap_threshold"],
+        precision=config["base_cnn"]["precision"],
+    threads: 4
+    log:
+        run_results("logs/method_selection.log"),
+    benchmark:
+        run_results("benchmarks/method_selection.tsv")
+    script:
+        "../workflow_scripts/method_selection.py"

@@ -66,3 +66,27 @@ def test_a_normalisation_without_a_cohort_or_an_unknown_setting_is_refused(maps)
         Embedder(model, device, MethodSettings(normalisation="centre"))(gallery_maps)
     with pytest.raises(ValueError, match="normalisation must be one of"):
         MethodSettings(normalisation="tnorm")
+
+
+def test_method_selection_reads_validation_as_an_open_set_test_and_chooses_a_comparable_method(maps):
+    from occlusion_fr.evaluation.method_selection import choose_method, method_selection, method_selection_markdown
+    from occlusion_fr.evaluation.strategies import ProbeSet
+
+    model, device, gallery_maps, ids = maps
+    layout = MaskingLayout.of(fixture.LAYOUT, fixture.dictionary())
+    lower = np.zeros((len(ids), 128, 96), bool)
+    lower[:, 64:] = True
+    clean = ProbeSet("clean", ids, ids, gallery_maps, {"segmenter": np.zeros_like(lower)})
+    occluded = ProbeSet("mouth", ids, ids, gallery_maps, {"segmenter": lower})
+    methods = [MethodSettings(), MethodSettings(AFTER_BN, "centre")]
+    table = method_selection(Embedder(model, device), gallery_maps, ids, [clean, occluded], [layout], methods, 0.5,
+                             0.01)
+    assert len(table) == 2 * 2 and set(table["strategy"]) == {"none", "bands"}
+    assert table[["rank1_clean", "rank1_mouth"]].eq(1.0).all().all()  # each face finds itself
+    assert table.query("strategy == 'none'")["clean_tar_share"].eq(1.0).all()
+    chosen = choose_method(table, 0.9)
+    assert chosen in set(table["method"])
+    assert f"**{chosen}**" in method_selection_markdown(table, chosen, "toy", 0.01, 0.9)
+    # No method qualifies: the best worst-layout share wins.
+    assert choose_method(table, 2.0) == table.loc[table.query("strategy == 'bands'")["clean_tar_share"].idxmax(),
+                                                   "method"]

@@ -16,11 +16,12 @@ pytestmark = pytest.mark.slow
 # Jobs after the models: one generator and one dictionary entry per region of each masking layout
 # (grid3x3 9, lm1 4, lm2 5), feature maps of train/val/test clean crops, the 8 test occlusion sets
 # and the 7 validation ones (the percentile sweep), occlusion masks of the 9 test probe sets and
-# the 7 validation sets, identification with no FDM and per layout, FDM controls, ablations and
-# the percentile sweep per layout, the claims' tests.
+# the 8 validation ones (clean too: the method selection), identification with no FDM and per
+# layout, FDM controls, ablations and the percentile sweep per layout, the claims' tests, the
+# method selection (it reads every layout).
 PER_LAYOUT = {"fdm_control": 1, "fdm_controls": 1, "fdm_ablation": 1, "fdm_ablations": 1, "percentile_sweep": 1,
-              "percentile_sweeps": 1, "claim_tests": 1}
-MASK_STAGE_JOBS = {"feature_maps": 3 + 8 + 7, "occlusion_masks": 9 + 7, "mask_generator": 18, "mask_dictionary": 18,
+              "percentile_sweeps": 1, "claim_tests": 1, "method_selection": 1}
+MASK_STAGE_JOBS = {"feature_maps": 3 + 8 + 7, "occlusion_masks": 9 + 8, "mask_generator": 18, "mask_dictionary": 18,
                    "mask_figure": 3, "identification": 4, "table1": 1, "fdm_effect": 1, "saliency_figures": 1,
                    "verification": 1, "bundle": 1,
                    **{rule: 3 if rule in ("fdm_control", "fdm_ablation", "percentile_sweep") else 1

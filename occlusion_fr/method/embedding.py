@@ -143,7 +143,8 @@ class Embedder:
     def __call__(self, maps: torch.Tensor, mask=None, position: str | None = None, keep: bool = True) -> np.ndarray:
         """Embeddings of ``maps`` under ``mask`` as the method compares them: raw, or centred on
         the cohort's mean under the same mask (``keep``: see ``cohort``)."""
-        embedded = self.raw(maps, mask, position)
+        # The cohort is often the gallery itself (the training split): embedded once, for both.
+        embedded = self.cohort(mask, position, keep) if maps is self.cohort_maps else self.raw(maps, mask, position)
         if self.settings.normalisation == "centre":
             embedded = embedded - self.cohort(mask, position, keep).mean(0)
         return embedded
