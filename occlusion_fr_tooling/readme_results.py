@@ -515,6 +515,44 @@ def verification_section(results: Path, seeds: list[int]) -> list[str]:
               if missing else [])]
 
 
+def method_section(results: Path, seeds: list[int]) -> list[str]:
+    """Per test-time method (FDM position, normalisation), over the seeds that scored them: the
+    open-set thresholds per strategy, the worst layout's clean TAR as a share of no FDM's, TAR on
+    face masks and sunglasses, and how often validation chose it."""
+    present = [s for s in seeds if (seed_dir(results, s) / "verification_methods.csv").is_file()]
+    if not present:
+        return [f"Not in the committed results of {seeds_text(seeds)} (their runs predate the method comparison)."]
+    table = pd.concat([pd.read_csv(seed_dir(results, s) / "verification_methods.csv").assign(seed=s)
+                       for s in present], ignore_index=True)
+    chosen = {}
+    for seed in present:
+        path = seed_dir(results, seed) / "method_selection.md"
+        if path.is_file():
+            title = path.read_text().split("\n", 1)[0]
+            chosen[seed] = title.rsplit("chosen: ", 1)[-1].rstrip(")")
+    strategies = list(dict.fromkeys(table["strategy"]))
+    layouts = [s for s in strategies if s != NO_FDM]
+    conditions = [c for c in ("face_mask", "sunglasses") if f"tar_{c}" in table.columns]
+    rows = []
+    for method, group in table.groupby("method", sort=False):
+        mean = group.groupby("strategy", sort=False).mean(numeric_only=True)
+        worst = group[group["strategy"] != NO_FDM].groupby("seed")["clean_tar_share"].min().mean()
+        rows.append([method, f"{sum(c == method for c in chosen.values())} of {len(chosen)}",
+                     *(f"{mean.loc[s, 'open_set_threshold']:.3f}" for s in strategies), f"{100 * worst:.0f}%",
+                     *(f"{100 * mean.loc[NO_FDM, f'tar_{c}']:.1f} / {100 * mean.loc[layouts, f'tar_{c}'].max():.1f}"
+                       for c in conditions)])
+    header = ["method (FDM position, normalisation)", "chosen on validation",
+              *(f"threshold {'no FDM' if s == NO_FDM else s}" for s in strategies), "worst layout: clean TAR / no FDM's",
+              *(f"{c}: TAR no FDM / best layout" for c in conditions)]
+    far = read_json(seed_dir(results, present[0]) / "verification.json")["open_set_far"]
+    return [f"Where the FDM multiplies and how masked scores are normalised, on the same identity-disjoint pairs "
+            f"(`results/lfw/seed*/verification_methods.md`; the choice: `method_selection.md`, validation split "
+            f"only), mean over {seeds_text(present)}. Thresholds at FAR {far:g} over every condition's impostor "
+            f"pairs; TAR (%) at FAR {far:g}. Comparable scores: thresholds alike across strategies and the worst "
+            "layout's clean TAR near 100% of no FDM's.", "",
+            *table_lines(header, rows, left=2)]
+
+
 def data_section(results: Path, seeds: list[int]) -> list[str]:
     failures = pd.read_csv(results / "faces" / "failures.csv")
     lines = []
@@ -595,6 +633,7 @@ def render_pages(results: Path, paper_table: pd.DataFrame, paper_models: pd.Data
             *(["## A plain ResNet34 head: does the paper's sign come back?", "", *pooled, ""] if pooled else []),
             "## The percentile chosen on validation", "", *percentile_sweep_section(results, seeds, root), "",
             "## Pair verification", "", *verification_section(results, seeds), "",
+            "## Comparable masked scores: the test-time method", "", *method_section(results, seeds), "",
             "## A probe, its predicted occlusion, the regions chosen and the FDM", "",
             f"![probe, predicted occlusion, regions, FDM, saliency]({root}{figure})", "",
             f"`{figure}` (seed {figure_seed}, LM2): per occlusion one test probe, the segmenter's occlusion mask, "

@@ -78,6 +78,7 @@ def origin(tmp_path_factory):
     config["fdm_controls"]["occlusions"] = ["face_mask"]
     config["segmenter"]["occlusions"] = ["face_mask"]
     config["percentile_sweep"]["occlusions"] = ["eyes", "face_mask"]
+    config["method_selection"]["occlusions"] = ["eyes", "face_mask"]
     config["saliency"]["occlusions"] = ["eyes", "face_mask"]
     (origin / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
     # Commit the synthetic run's small results, as the repository does for LFW.
@@ -139,7 +140,7 @@ def test_experiment_on_a_layout_key_reruns_only_that_layout(origin):
                                    ("fdm_ablation", f"{run_wildcards}, masking_layout=lm1"),
                                    ("fdm_ablations", run_wildcards), ("claim_tests", run_wildcards),
                                    ("percentile_sweep", f"{run_wildcards}, masking_layout=lm1"),
-                                   ("percentile_sweeps", run_wildcards),
+                                   ("percentile_sweeps", run_wildcards), ("method_selection", run_wildcards),
                                    ("bundle", run_wildcards), ("across_seeds", "dataset=synthetic")]), output[-5000:]
     after = hashes(repo)
     changed = {path for path in after if after[path] != before.get(path)}
