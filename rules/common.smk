@@ -8,6 +8,7 @@ from snakemake.utils import min_version
 from occlusion_fr import CROP_HEIGHT, CROP_WIDTH
 from occlusion_fr.bundle import BundleSettings
 from occlusion_fr.config import validate_config
+from occlusion_fr.datasets.outsiders import OUTSIDER_KEYS
 from occlusion_fr.datasets.sources import SOURCE_KEYS
 from occlusion_fr.masking.percentile import DICTIONARY_KEYS, VALIDATION, fixed_percentiles
 from occlusion_fr.method.selection import NO_FDM
@@ -102,9 +103,10 @@ def occlusion_set_files(suffix, sets=OCCLUSION_SETS):
 
 
 def faces_stage_outputs(dataset):
-    """Shared by every run seed: the raw images, the detections and the crops, of the dataset
-    and of its pairs file."""
-    return [results(dataset, "faces/faces.csv"), *([results(dataset, "pairs/faces.csv")] if has_pairs(dataset) else [])]
+    """Shared by every run seed: the raw images, the detections and the crops, of the dataset,
+    of its pairs file and of the people outside it."""
+    return [results(dataset, "faces/faces.csv"), *([results(dataset, "pairs/faces.csv")] if has_pairs(dataset) else []),
+            *([results(dataset, "open_set/faces.csv")] if has_open_set(dataset) else [])]
 
 
 # Stage outputs of one run seed, relative to its folder (see stage_outputs).
@@ -136,6 +138,7 @@ def mask_stage_outputs(dataset):
         *[f"figures/masks_{layout}.png" for layout in LAYOUTS],
         "table1.md",
         *(["verification.md"] if has_pairs(dataset) else []),
+        *(["open_set.md"] if has_open_set(dataset) else []),
         "bundle",
         "identification/fdm_effect.md",
         "identification/claim_tests.md",
@@ -296,6 +299,29 @@ def paper_table(wildcards):
 def has_pairs(dataset):
     settings = config["datasets"][dataset]
     return settings["source"] == "synthetic" or bool(settings.get("pairs"))
+
+
+def has_open_set(dataset):
+    """Whether the dataset's source can list the people outside it (occlusion_fr.datasets.outsiders)."""
+    return config["datasets"][dataset]["source"] in OUTSIDER_KEYS
+
+
+def outsider_settings(wildcards):
+    """What the source's outsider listing reads (and, for an archive, where a download goes)."""
+    dataset = config["datasets"][wildcards.dataset]
+    settings = {key: dataset[key] for key in OUTSIDER_KEYS[dataset["source"]]}
+    if dataset["source"] == "lfw_archive":
+        settings["download_to"] = results(wildcards.dataset, "downloads/lfw-deepfunneled.tgz")
+    return settings
+
+
+def open_set_settings(wildcards):
+    """occlusion_fr.evaluation.open_set.OpenSetSettings of a run (the test occlusions as in
+    verification_settings)."""
+    verification = verification_settings(wildcards)
+    return {key: verification[key] for key in ("occlusions", "overlap_threshold", "fars", "seed", "precision",
+                                               "dataset", "encoder", "method")} | {
+        "max_impostors": config["open_set"]["max_impostors"]}
 
 
 def pairs_file(wildcards):

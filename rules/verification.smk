@@ -100,3 +100,67 @@ rule bundle:
         run_results("benchmarks/bundle.tsv")
     script:
         "../workflow_scripts/bundle.py"
+
+
+rule outsider_faces:
+    # The people outside the dataset (every run's open-set test), detected and cropped as its own.
+    conda:
+        "../envs/data.yaml"
+    input:
+        archive=source_archive,
+    output:
+        images=directory(results("{dataset}", "open_set/raw")),
+        crops=directory(results("{dataset}", "open_set/crops")),
+        people=results("{dataset}", "open_set/people.csv"),
+        faces=results("{dataset}", "open_set/faces.csv"),
+        failures=results("{dataset}", "open_set/failures.csv"),
+    params:
+        source=lambda wc: config["datasets"][wc.dataset]["source"],
+        settings=source_settings,
+        outsiders=outsider_settings,
+        detector=lambda wc: config["datasets"][wc.dataset]["detector"],
+        margin=config["detection"]["margin"],
+        batch_size=config["detection"]["batch_size"],
+        min_face_size=config["detection"]["min_face_size"],
+        thresholds=config["detection"]["thresholds"],
+    threads: 4
+    log:
+        results("{dataset}", "logs/outsider_faces.log"),
+    benchmark:
+        results("{dataset}", "benchmarks/outsider_faces.tsv")
+    script:
+        "../workflow_scripts/outsider_faces.py"
+
+
+rule open_set:
+    # Open-set identification of the people outside the dataset, clean and occluded, per strategy.
+    conda:
+        "../envs/models.yaml"
+    input:
+        unpack(verification_layout_inputs),
+        faces=results("{dataset}", "open_set/faces.csv"),
+        crops=results("{dataset}", "open_set/crops"),
+        split=run_results("split.csv"),
+        weights=run_results("models/base_cnn/weights.pt"),
+        metrics=run_results("models/base_cnn/metrics.json"),
+        segmenter=run_results("models/segmenter/weights.pt"),
+        regions=[run_results(f"regions/{layout}.json") for layout in REGION_LAYOUTS],
+        cohort=run_results("features/train/clean.npz"),
+    output:
+        table=run_results("open_set.csv"),
+        metrics=run_results("open_set.json"),
+        report=report(
+            run_results("open_set.md"),
+            caption="../report/open_set.rst",
+            category="Verification",
+        ),
+    params:
+        layouts=LAYOUTS,
+        settings=open_set_settings,
+    threads: 4
+    log:
+        run_results("logs/open_set.log"),
+    benchmark:
+        run_results("benchmarks/open_set.tsv")
+    script:
+        "../workflow_scripts/open_set.py"

@@ -18,9 +18,9 @@ pytestmark = pytest.mark.slow
 # and the 7 validation ones (the percentile sweep), occlusion masks of the 9 test probe sets and
 # the 8 validation ones (clean too: the method selection), identification with no FDM and per
 # layout, FDM controls, ablations and the percentile sweep per layout, the claims' tests, the
-# method selection (it reads every layout).
+# method selection and the open set (they read every layout).
 PER_LAYOUT = {"fdm_control": 1, "fdm_controls": 1, "fdm_ablation": 1, "fdm_ablations": 1, "percentile_sweep": 1,
-              "percentile_sweeps": 1, "claim_tests": 1, "method_selection": 1}
+              "percentile_sweeps": 1, "claim_tests": 1, "method_selection": 1, "open_set": 1}
 MASK_STAGE_JOBS = {"feature_maps": 3 + 8 + 7, "occlusion_masks": 9 + 8, "mask_generator": 18, "mask_dictionary": 18,
                    "mask_figure": 3, "identification": 4, "table1": 1, "fdm_effect": 1, "saliency_figures": 1,
                    "verification": 1, "bundle": 1,
@@ -46,12 +46,13 @@ RUN_JOBS = {"split": 1, "landmark_statistics": 1, "region_layout": 4, "coverage_
 
 def test_dry_run_of_the_whole_dag(workdir):
     assert planned_jobs(snakemake(workdir, "-n")) == {
-        "synthetic_dataset": 1, "detect_faces": 1, "pair_faces": 1, **RUN_JOBS, "across_seeds": 1, "all": 1}
+        "synthetic_dataset": 1, "detect_faces": 1, "pair_faces": 1, "outsider_faces": 1, **RUN_JOBS, "across_seeds": 1,
+        "all": 1}
 
 
 def test_each_seed_is_a_complete_run_sharing_the_detections(workdir):
     output = snakemake(workdir, "-n", "--config", "seeds=[0,1,2]")
-    assert planned_jobs(output) == {"synthetic_dataset": 1, "detect_faces": 1, "pair_faces": 1,
+    assert planned_jobs(output) == {"synthetic_dataset": 1, "detect_faces": 1, "pair_faces": 1, "outsider_faces": 1,
                                     **{rule: 3 * n for rule, n in RUN_JOBS.items()}, "across_seeds": 1, "all": 1}
     assert sorted(planned_wildcards(output, "base_cnn")) == [f"dataset=synthetic, seed={s}" for s in (0, 1, 2)]
 
@@ -175,6 +176,16 @@ def test_data_stage_end_to_end_then_incremental(tiny_run):
     assert run_rows["tar_clean"].to_dict() == pytest.approx(clean["tar_at_far_0.001"].to_dict(), nan_ok=True)
     assert run_rows["open_set_threshold"].to_dict() == pytest.approx(verification["open_set_thresholds"])
     assert "(the run's)" in (out / "verification_methods.md").read_text()
+    # The open set: the unseen people (1 to 5 images each), none of them in the split.
+    open_set = pd.read_csv(out / "open_set.csv")
+    record = json.loads((out / "open_set.json").read_text())
+    assert record["people_enrolled"] == 4 and record["genuine_probes"] == 10 and record["impostor_probes"] == 2
+    assert set(open_set["condition"]) == set(summary["condition"])  # clean and every test occlusion
+    cells = set(zip(open_set["strategy"], open_set["detector"]))
+    assert cells == {("none", "none")} | {(layout, detector) for layout in ("grid3x3", "lm1", "lm2")
+                                          for detector in ("segmenter", "oracle", "random")}
+    assert open_set["rank1"].between(0, 1).all() and (open_set["dir_at_far_0.01"] <= open_set["rank1"]).all()
+    assert open_set["p_value"].between(0, 1).all() and "Open-set identification" in (out / "open_set.md").read_text()
 
     snakemake(workdir, "--report", "results/synthetic/report.html", "--configfile", str(config))
     assert "table1.md" in (shared / "report.html").read_text(errors="replace")
@@ -228,7 +239,7 @@ def test_data_stage_end_to_end_then_incremental(tiny_run):
     assert occlusions == {"forehead", "eyes", "nose", "mouth", "chin", "nose_mouth_chin"}
     jobs = planned_jobs(output)
     assert jobs["occlusion_set"] == 5 + 5 + 6 and jobs["segmenter"] == 1 and jobs["identification"] == 4
-    assert jobs["verification"] == 1 and "pair_faces" not in jobs
+    assert jobs["verification"] == 1 and jobs["open_set"] == 1 and not {"pair_faces", "outsider_faces"} & set(jobs)
     assert not {"base_cnn", "region_blocks", "detect_faces", "mask_generator"} & set(jobs)
     # The validation bands moved too, so each layout's sweep, and the dictionary it chooses, reruns.
     assert jobs["percentile_sweep"] == 3 and jobs["mask_dictionary"] == 18

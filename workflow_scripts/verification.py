@@ -1,8 +1,9 @@
 import pandas as pd
 import torch
 
-from occlusion_fr.evaluation.pair_verification import RunFiles, VerificationSettings, run_verification
+from occlusion_fr.evaluation.pair_verification import VerificationSettings, run_verification
 from occlusion_fr.logs import job_logging
+from occlusion_fr.method.models import RunFiles
 
 with job_logging(snakemake.log[0]):
     torch.set_num_threads(snakemake.threads)

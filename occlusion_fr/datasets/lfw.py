@@ -123,6 +123,21 @@ def extract_people(archive, out_dir, min_images: int) -> pd.DataFrame:
     return index
 
 
+def archive_images(archive) -> pd.DataFrame:
+    """Every image member of the archive as (image ``NAME/NAME_000N.jpg``, identity), after
+    checking every member as :func:`extract_people` does."""
+    rows = []
+    with tarfile.open(archive, "r:*") as tar:
+        for member in tar.getmembers():
+            check_member(member)
+            match = _MEMBER.match(member.name)
+            if match and member.isfile():
+                rows.append({"image": f"{match['identity']}/{PurePosixPath(member.name).name}",
+                             "identity": match["identity"]})
+    return pd.DataFrame(rows, columns=["image", "identity"]).drop_duplicates("image").sort_values("image",
+                                                                                                 ignore_index=True)
+
+
 def extract_images(archive, names, out_dir) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Extract the images ``NAME/NAME_000N.jpg`` listed in ``names`` (e.g. those a pairs file
     needs, of any person): (index of image and identity, names not in the archive with the

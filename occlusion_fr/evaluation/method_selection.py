@@ -20,7 +20,7 @@ from occlusion_fr.evaluation.verification import tar_at_far
 from occlusion_fr.markdown import bold, markdown_table
 from occlusion_fr.method.embedding import Embedder, MaskedGallery, MethodSettings
 from occlusion_fr.method.layout import MaskingLayout
-from occlusion_fr.method.selection import NO_FDM, group_rows
+from occlusion_fr.method.selection import NO_FDM
 
 CLEAN, DETECTOR = "clean", "segmenter"
 
@@ -34,17 +34,18 @@ def open_set_scores(gallery: MaskedGallery, probes: ProbeSet, overlap_threshold:
     the regions the segmenter finds occluded (none without a layout), the gallery alike."""
     layout = gallery.layout
     selections = probes.selections(layout, DETECTOR, overlap_threshold) if layout else [()] * len(probes.labels)
-    ranks, genuine, impostor = np.empty(len(selections), int), np.empty(len(selections)), []
-    for selection, rows in group_rows(selections).items():
-        identities, scores = gallery.selection_scores(probes.maps[rows], selection)
-        truth = np.searchsorted(identities, probes.labels[rows])
-        own = scores[np.arange(len(rows)), truth]
-        ranks[rows] = (scores > own[:, None]).sum(1)
-        genuine[rows] = own
-        others = np.ones_like(scores, dtype=bool)
-        others[np.arange(len(rows)), truth] = False
-        impostor.append(scores[others])
-    return ranks, genuine, np.concatenate(impostor) if impostor else np.zeros(0)
+    identities, scores = gallery.identity_scores(probes.maps, selections)
+    return genuine_and_impostor(identities, scores, probes.labels)
+
+
+def genuine_and_impostor(identities: np.ndarray, scores: np.ndarray, labels) -> tuple[np.ndarray, ...]:
+    """(ranks, each probe's score for its own identity, the scores for every other identity) of
+    probes whose identities are all in the gallery."""
+    truth = np.searchsorted(identities, np.asarray(labels))
+    own = scores[np.arange(len(scores)), truth]
+    others = np.ones_like(scores, dtype=bool)
+    others[np.arange(len(scores)), truth] = False
+    return (scores > own[:, None]).sum(1), own, scores[others]
 
 
 def method_selection(embedder: Embedder, gallery_maps, gallery_labels, probe_sets: list[ProbeSet],

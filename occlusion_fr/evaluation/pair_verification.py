@@ -22,17 +22,14 @@ import torch
 
 from occlusion_fr.datasets.pairs import identity_disjoint
 from occlusion_fr.evaluation.verification import tar_at_far, verification_summary
-from occlusion_fr.io import atomic_path, read_json, save_figure, write_csv, write_json, write_text
+from occlusion_fr.io import atomic_path, save_figure, write_csv, write_json, write_text
 from occlusion_fr.markdown import markdown_table
-from occlusion_fr.masking.dictionary import load_mask_dictionary
 from occlusion_fr.method.embedding import Embedder, MethodSettings
 from occlusion_fr.method.layout import MaskingLayout
-from occlusion_fr.method.models import FaceModels
+from occlusion_fr.method.models import FaceModels, RunFiles
 from occlusion_fr.method.selection import NO_FDM
 from occlusion_fr.models.data import load_images
-from occlusion_fr.models.features import load_feature_maps
-from occlusion_fr.occlusions.geometry import UnusableFace
-from occlusion_fr.occlusions.renderers import Renderer
+from occlusion_fr.occlusions.renderers import Renderer, render_crops
 from occlusion_fr.unusable import require_usable
 
 log = logging.getLogger(__name__)
@@ -54,17 +51,6 @@ class VerificationSettings:
     methods: list  # further methods (MethodSettings' fields) scored beside it for the methods table
 
 
-@dataclass(frozen=True)
-class RunFiles:
-    """The trained run's files the verification reads."""
-
-    base_cnn: tuple  # (weights, metrics)
-    segmenter: str  # weights
-    regions: list  # every region layout's regions file (bands are drawn over occlusion layouts)
-    masks: dict  # masking layout -> its mask files
-    cohort: str  # the training split's feature maps: the cohort of the method's normalisation
-
-
 def usable_pairs(pairs: pd.DataFrame, faces: pd.DataFrame, seen_identities) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(pairs to score, per fold: pairs, dropped for a seen identity, dropped for an image
     without a crop, kept)."""
@@ -77,21 +63,6 @@ def usable_pairs(pairs: pd.DataFrame, faces: pd.DataFrame, seen_identities) -> t
     counts["kept"] = counts["kept"] - counts["no_crop"]
     counts.insert(1, "pairs", counts["kept"] + counts["seen_identity"] + counts["no_crop"])
     return disjoint[has_crops].reset_index(drop=True), counts
-
-
-def occlude(rows: pd.DataFrame, crops: torch.Tensor, renderer: Renderer) -> tuple[torch.Tensor, np.ndarray]:
-    """(occluded crops of the rows the renderer could use, which rows those are)."""
-    occluded, usable = [], np.zeros(len(rows), dtype=bool)
-    for position, row in enumerate(rows.itertuples(index=False)):
-        try:
-            image, _, _ = renderer(row, np.ascontiguousarray(crops[position].permute(1, 2, 0).numpy()))
-        except UnusableFace as reason:
-            log.debug("%s: %s not occluded: %s", renderer.name, row.image, reason)
-            continue
-        occluded.append(torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1))
-        usable[position] = True
-    stacked = torch.stack(occluded) if occluded else torch.zeros(0, *crops.shape[1:], dtype=torch.uint8)
-    return stacked, usable
 
 
 def pair_scores(embedder: Embedder, maps1: torch.Tensor, maps2: torch.Tensor, occlusion2: np.ndarray,
@@ -129,7 +100,7 @@ def verify_pairs(models: FaceModels, embedders: dict[str, Embedder], pairs: pd.D
             maps2, occlusion2 = maps[second], clean_occlusion[second]
         else:
             renderer = Renderer(condition, occlusions[condition], region_layouts, seed, second_rows["image"])
-            occluded, usable = occlude(second_rows, second_crops, renderer)
+            occluded, _, usable = render_crops(second_rows, second_crops, renderer)
             position = {image: i for i, image in enumerate(seconds[usable])}
             kept = pairs["image2"].isin(position).to_numpy()
             index = pairs.loc[kept, "image2"].map(position).to_numpy()
@@ -212,17 +183,10 @@ def run_verification(pairs: pd.DataFrame, faces: pd.DataFrame, crops_dir, split:
         f"{counts['no_crop'].sum()} with an image without a crop"]}),
         "pair verification", "pairs of people outside the run's split whose images were both cropped")
     method = MethodSettings(**settings.method)
-    models = FaceModels.load(*files.base_cnn, settings.encoder, files.segmenter, settings.precision, method,
-                             load_feature_maps(files.cohort)[1])
+    models, region_layouts, layouts = files.load(settings.encoder, settings.precision, method)
     methods = dict.fromkeys([method, *(MethodSettings(**m) for m in settings.methods)])
     embedders = {method_name(m): Embedder(models.base_cnn, models.device, m, models.embedder.cohort_maps)
                  for m in methods}
-    region_layouts = {}
-    for path in files.regions:
-        layout = read_json(path)
-        region_layouts[layout["layout"]] = layout
-    layouts = {name: MaskingLayout.of(region_layouts[name], load_mask_dictionary(paths))
-               for name, paths in files.masks.items()}
     every_summary, every_score, not_occluded = verify_pairs(
         models, embedders, kept, faces, crops_dir, settings.occlusions, region_layouts, layouts,
         settings.overlap_threshold, settings.seed, settings.fars)

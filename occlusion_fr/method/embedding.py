@@ -224,11 +224,16 @@ class MaskedGallery:
         mask = self.fdm(selection)
         return self.scores(self.embedder(maps, mask), self.fdm_embeddings(selection), mask)
 
+    def identity_scores(self, maps: torch.Tensor, selections: list[Selection]) -> tuple[np.ndarray, np.ndarray]:
+        """(the gallery's identities, (N, identities) scores): each probe masked by the FDM of its
+        selection and the gallery masked alike; probes sharing a selection are scored together."""
+        identities = np.unique(self.labels)
+        scores = np.empty((len(selections), len(identities)))
+        for selection, rows in group_rows(selections).items():
+            scores[rows] = self.selection_scores(maps[rows], selection)[1]
+        return identities, scores
+
     def selection_ranks(self, maps: torch.Tensor, labels, selections: list[Selection]) -> np.ndarray:
         """Rank of each probe's identity, each probe masked by the FDM of its selection and the
         gallery masked alike."""
-        labels = np.asarray(labels)
-        ranks = np.empty(len(labels), dtype=int)
-        for selection, rows in group_rows(selections).items():
-            ranks[rows] = ranks_from_scores(*self.selection_scores(maps[rows], selection), labels[rows])
-        return ranks
+        return ranks_from_scores(*self.identity_scores(maps, selections), labels)
