@@ -14,7 +14,6 @@ import time
 from pathlib import Path
 
 import pandas as pd
-import torch
 import yaml
 
 from occlusion_fr.config import validate_config
