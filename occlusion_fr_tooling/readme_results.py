@@ -21,7 +21,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from occlusion_fr.evaluation.across_seeds import MODEL_METRICS, mean_std_text
+from occlusion_fr.evaluation.across_seeds import (MODEL_METRICS, mean_std_text, open_set_across_seeds, open_set_fars,
+                                                  open_set_grid)
 from occlusion_fr.evaluation.claims import CLAIMS, check_claims, claim_verdicts
 from occlusion_fr.evaluation.fdm_controls import CONTROLS
 from occlusion_fr.evaluation.strategies import NO_FDM
@@ -553,44 +554,33 @@ def method_section(results: Path, seeds: list[int]) -> list[str]:
             *table_lines(header, rows, left=2)]
 
 
-def open_set_tables(results: Path, seeds: list[int]) -> pd.DataFrame | None:
-    """Every seed's ``open_set.csv`` with a ``seed`` column (None when no seed has one)."""
+def open_set_over_seeds(results: Path, seeds: list[int]) -> tuple[pd.DataFrame, list[int]] | None:
+    """The open set over the seeds that have an ``open_set.csv`` (the library's across-seeds table)
+    and those seeds; None when no seed has one."""
     present = [s for s in seeds if (seed_dir(results, s) / "open_set.csv").is_file()]
     if not present:
         return None
-    return pd.concat([pd.read_csv(seed_dir(results, s) / "open_set.csv").assign(seed=s) for s in present],
-                     ignore_index=True)
+    return open_set_across_seeds({s: pd.read_csv(seed_dir(results, s) / "open_set.csv") for s in present}), present
 
 
 def open_set_section(results: Path, seeds: list[int]) -> list[str]:
     """Open-set identification of unseen people: rank-1 and DIR at the lowest FAR per condition and
-    strategy (the segmenter's regions; oracle and random control beside each layout), mean over seeds."""
-    table = open_set_tables(results, seeds)
-    if table is None:
+    strategy (the segmenter's regions; oracle and random control beside each layout), over seeds."""
+    found = open_set_over_seeds(results, seeds)
+    if found is None:
         return [f"Not in the committed results of {seeds_text(seeds)} (their runs predate the `open_set` rule)."]
-    present = sorted(table["seed"].unique())
+    table, present = found
     record = read_json(seed_dir(results, present[0]) / "open_set.json")
-    far = min(float(c.removeprefix("dir_at_far_")) for c in table.columns if c.startswith("dir_at_far_"))
-    columns = [(NO_FDM, NO_FDM), *dict.fromkeys((s, d) for s, d in zip(table["strategy"], table["detector"])
-                                                if s != NO_FDM)]
-    mean = table.groupby(["condition", "strategy", "detector"], sort=False).mean(numeric_only=True)
-    significant = table.assign(better=(table["p_value"] < 0.05) & (table["only_fdm"] > table["only_no_fdm"])
-                               ).groupby(["condition", "strategy", "detector"], sort=False)["better"].sum()
-    header = ["condition", *("no FDM" if s == NO_FDM else f"{s} ({d})" for s, d in columns)]
-
-    def grid(value: str) -> list[list[str]]:
-        return [[c, *(f"{100 * mean.loc[(c, s, d), value]:.1f}"
-                      + (f" [{significant[(c, s, d)]}]" if s != NO_FDM and value == "rank1" else "")
-                      for s, d in columns)] for c in dict.fromkeys(table["condition"])]
-
+    far = min(open_set_fars(table), key=float)
     return [f"People outside the dataset, never trained on (`results/lfw/seed*/open_set.md`): "
             f"{record['people_enrolled']:,} enrolled with one clean face, {record['genuine_probes']:,} genuine and "
             f"{record['impostor_probes']:,} impostor probes (people with one face), clean and under each test "
-            f"occlusion; mean over {seeds_text(present)}. Rank-1 (%) of the genuine probes; in brackets the seeds "
-            "where the cell beats no FDM with McNemar p < 0.05:", "",
-            *table_lines(header, grid("rank1")), "",
-            f"DIR (%) at FAR {far:g} against the impostor probes:", "",
-            *table_lines(header, grid(f"dir_at_far_{far:g}"))]
+            f"occlusion; {seeds_text(present)}, mean ± std over seeds. Rank-1 (%) of the genuine probes; in "
+            "brackets the seeds where the cell beats / loses to no FDM with McNemar p < 0.05, and the paired "
+            "t-test over seeds:", "",
+            *open_set_grid(table, "rank1", tests=True).splitlines(), "",
+            f"DIR (%) at FAR {far} against the impostor probes:", "",
+            *open_set_grid(table, f"dir_at_far_{far}", tests=False).splitlines()]
 
 
 def data_section(results: Path, seeds: list[int]) -> list[str]:
@@ -636,13 +626,14 @@ def summary_section(results: Path, table: pd.DataFrame, models: pd.DataFrame, pa
                      + ", ".join("no FDM" if s == NO_FDM else s for s in strategies) + "): "
                      + "; ".join(f"{c} " + " / ".join(f"{100 * accuracy[(c, s)]:.1f}" for s in strategies)
                                  for c in shown) + ".")
-    open_set = open_set_tables(results, seeds)
-    if open_set is not None:
+    found = open_set_over_seeds(results, seeds)
+    if found is not None:
+        open_set, present = found
         segmenter = open_set[open_set["detector"].isin([NO_FDM, "segmenter"])]
-        rank1 = segmenter.groupby(["condition", "strategy"], sort=False)["rank1"].mean()
+        rank1 = segmenter.set_index(["condition", "strategy"])["rank1_mean"]
         strategies = list(dict.fromkeys(segmenter["strategy"]))
         shown = [c for c in ("clean", *FDM_QUESTION_OCCLUSIONS) if c in set(segmenter["condition"])]
-        lines.append(f"- Open-set identification of people never seen ({seeds_text(sorted(open_set['seed'].unique()))}"
+        lines.append(f"- Open-set identification of people never seen ({seeds_text(present)}"
                      "), rank-1 (%) per strategy (" + ", ".join("no FDM" if s == NO_FDM else s for s in strategies)
                      + "): " + "; ".join(f"{c} " + " / ".join(f"{100 * rank1[(c, s)]:.1f}" for s in strategies)
                                          for c in shown) + ".")

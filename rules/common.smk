@@ -163,8 +163,10 @@ def data_stage_outputs():
 
 
 def across_seeds_outputs(dataset):
-    """Table 1 and the model metrics as mean and deviation over the run seeds."""
-    return [results(dataset, f"across_seeds/{name}") for name in ("table1.md", "table1.json", "models.md")]
+    """Table 1, the model metrics and (where the dataset has people outside it) the open set as
+    mean and deviation over the run seeds."""
+    names = ["table1.md", "table1.json", "models.md", *(["open_set.md"] if has_open_set(dataset) else [])]
+    return [results(dataset, f"across_seeds/{name}") for name in names]
 
 
 def stage_outputs(stage, dataset, seeds):

@@ -164,3 +164,26 @@ rule open_set:
         run_results("benchmarks/open_set.tsv")
     script:
         "../workflow_scripts/open_set.py"
+
+
+rule open_set_across_seeds:
+    # The open set over the run seeds: mean and deviation per cell, paired tests against no FDM.
+    conda:
+        "../envs/models.yaml"
+    input:
+        tables=expand(run_results("open_set.csv", "{{dataset}}", "{seed}"), seed=SEEDS),
+    output:
+        table=results("{dataset}", "across_seeds/open_set.csv"),
+        report=report(
+            results("{dataset}", "across_seeds/open_set.md"),
+            caption="../report/open_set_across_seeds.rst",
+            category="Verification",
+        ),
+    params:
+        seeds=SEEDS,
+    log:
+        results("{dataset}", "logs/open_set_across_seeds.log"),
+    benchmark:
+        results("{dataset}", "benchmarks/open_set_across_seeds.tsv")
+    script:
+        "../workflow_scripts/open_set_across_seeds.py"

@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from occlusion_fr.evaluation.across_seeds import (model_metrics, models_across_seeds, models_across_seeds_markdown,
+                                                  open_set_across_seeds, open_set_across_seeds_markdown, paired_t_p_value,
                                                   table1_across_seeds, table1_across_seeds_markdown,
                                                   table1_across_seeds_metrics)
 
@@ -70,3 +71,47 @@ def test_model_metrics_per_seed_then_mean_and_deviation():
     assert rows.loc["std", "segmenter_pixel_accuracy"] == pytest.approx(np.std([0.98, 0.96], ddof=1))
     markdown = models_across_seeds_markdown(table, "lfw")
     assert "| base CNN test rank-1 | 90.00 | 92.00 | 91.00 ± 1.41 |" in markdown
+
+
+def open_set_table(seed_rank1: dict[str, float], only: dict[str, tuple[int, int]], p: dict[str, float]) -> pd.DataFrame:
+    """One seed's open-set rows for one condition: no FDM and lm2 (segmenter)."""
+    rows = []
+    for strategy, detector in [("none", "none"), ("lm2", "segmenter")]:
+        rows.append({"condition": "face_mask", "strategy": strategy, "detector": detector, "genuine_probes": 100,
+                     "impostor_probes": 50, "rank1": seed_rank1[strategy], "dir_at_far_0.01": seed_rank1[strategy] / 2,
+                     "only_fdm": only[strategy][0], "only_no_fdm": only[strategy][1], "p_value": p[strategy]})
+    return pd.DataFrame(rows)
+
+
+def test_open_set_over_seeds_has_mean_std_wins_and_a_paired_test():
+    tables = {0: open_set_table({"none": 0.30, "lm2": 0.40}, {"none": (0, 0), "lm2": (12, 2)}, {"none": 1, "lm2": 0.01}),
+              1: open_set_table({"none": 0.32, "lm2": 0.41}, {"none": (0, 0), "lm2": (10, 1)}, {"none": 1, "lm2": 0.01}),
+              2: open_set_table({"none": 0.28, "lm2": 0.27}, {"none": (0, 0), "lm2": (3, 4)}, {"none": 1, "lm2": 0.9})}
+    table = open_set_across_seeds(tables).set_index("strategy")
+    assert table.loc["lm2", "rank1_mean"] == pytest.approx((0.40 + 0.41 + 0.27) / 3)
+    assert table.loc["lm2", "rank1_std"] == pytest.approx(np.std([0.40, 0.41, 0.27], ddof=1))
+    assert table.loc["lm2", "dir_at_far_0.01_mean"] == pytest.approx((0.40 + 0.41 + 0.27) / 6)
+    assert table.loc["lm2", "rank1_gain_mean"] == pytest.approx((0.10 + 0.09 - 0.01) / 3)
+    assert (table.loc["lm2", "seeds_better"], table.loc["lm2", "seeds_worse"]) == (2, 0)
+    assert table.loc["lm2", "max_p_value"] == 0.9
+    # The paired t-test over seeds: differences 0.10, 0.09, -0.01, t = 1.708 on 2 df, where the
+    # two-sided p has the closed form 1 - |t| / sqrt(2 + t^2).
+    gains = np.array([0.10, 0.09, -0.01])
+    t = gains.mean() / (gains.std(ddof=1) / np.sqrt(3))
+    assert t == pytest.approx(1.708, abs=1e-3)
+    assert table.loc["lm2", "t_test_p_value"] == pytest.approx(1 - t / np.sqrt(2 + t ** 2))
+    assert table.loc["none", "rank1_gain_mean"] == 0 and table.loc["none", "t_test_p_value"] == 1
+    markdown = open_set_across_seeds_markdown(open_set_across_seeds(tables), "lfw")
+    assert "over 3 run seeds" in markdown and "36.0 ± 7.8 [2/0; p 0.23]" in markdown
+
+
+def test_paired_t_needs_two_seeds_and_a_constant_gain_is_certain():
+    assert np.isnan(paired_t_p_value(np.array([0.1])))
+    assert paired_t_p_value(np.array([0.25, 0.25, 0.25])) == 0
+    assert paired_t_p_value(np.zeros(3)) == 1
+
+
+def test_open_set_runs_of_different_configurations_are_refused():
+    one = open_set_table({"none": 0.3, "lm2": 0.4}, {"none": (0, 0), "lm2": (1, 0)}, {"none": 1, "lm2": 1})
+    with pytest.raises(ValueError, match="face_mask/lm2/segmenter is in 1 of 2"):
+        open_set_across_seeds({0: one, 1: one[one["strategy"] == "none"]})

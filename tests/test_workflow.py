@@ -46,14 +46,14 @@ RUN_JOBS = {"split": 1, "landmark_statistics": 1, "region_layout": 4, "coverage_
 
 def test_dry_run_of_the_whole_dag(workdir):
     assert planned_jobs(snakemake(workdir, "-n")) == {
-        "synthetic_dataset": 1, "detect_faces": 1, "pair_faces": 1, "outsider_faces": 1, **RUN_JOBS, "across_seeds": 1,
+        "synthetic_dataset": 1, "detect_faces": 1, "pair_faces": 1, "outsider_faces": 1, **RUN_JOBS, "across_seeds": 1, "open_set_across_seeds": 1,
         "all": 1}
 
 
 def test_each_seed_is_a_complete_run_sharing_the_detections(workdir):
     output = snakemake(workdir, "-n", "--config", "seeds=[0,1,2]")
     assert planned_jobs(output) == {"synthetic_dataset": 1, "detect_faces": 1, "pair_faces": 1, "outsider_faces": 1,
-                                    **{rule: 3 * n for rule, n in RUN_JOBS.items()}, "across_seeds": 1, "all": 1}
+                                    **{rule: 3 * n for rule, n in RUN_JOBS.items()}, "across_seeds": 1, "open_set_across_seeds": 1, "all": 1}
     assert sorted(planned_wildcards(output, "base_cnn")) == [f"dataset=synthetic, seed={s}" for s in (0, 1, 2)]
 
 
@@ -208,7 +208,7 @@ def test_data_stage_end_to_end_then_incremental(tiny_run):
     assert planned_jobs(output) == {"region_layout": 1, "region_blocks": 1, "coverage_report": 1,
                                     "mask_generator": 4, "mask_dictionary": 4, "mask_figure": 1,
                                     "identification": 1, "table1": 1, "fdm_effect": 1, **PER_LAYOUT,
-                                    "verification": 1, "bundle": 1, "across_seeds": 1, "all": 1}
+                                    "verification": 1, "bundle": 1, "across_seeds": 1, "open_set_across_seeds": 1, "all": 1}
     for rule in ("region_layout", "region_blocks"):
         assert planned_wildcards(output, rule) == ["dataset=synthetic, seed=0, layout=lm1"]
     for rule in ("mask_generator", "mask_dictionary", "mask_figure"):
@@ -228,7 +228,7 @@ def test_data_stage_end_to_end_then_incremental(tiny_run):
     assert planned_jobs(output) == {"region_layout": 1, "region_blocks": 1, "coverage_report": 1,
                                     "mask_generator": 5, "mask_dictionary": 5, "mask_figure": 1,
                                     "identification": 1, "table1": 1, "fdm_effect": 1, "saliency_figures": 1,
-                                    **PER_LAYOUT, "verification": 1, "bundle": 1, "across_seeds": 1, "all": 1}
+                                    **PER_LAYOUT, "verification": 1, "bundle": 1, "across_seeds": 1, "open_set_across_seeds": 1, "all": 1}
     assert planned_wildcards(output, "region_layout") == ["dataset=synthetic, seed=0, layout=lm2"]
 
     # ... while moving the Table 1 bands reruns the band occlusions, the segmenter and the
@@ -249,7 +249,7 @@ def test_data_stage_end_to_end_then_incremental(tiny_run):
     output = snakemake(workdir, "-n", "--configfile", str(write_config(workdir / "pct.yaml", percentile)))
     assert planned_jobs(output) == {"mask_dictionary": 5, "mask_figure": 1, "identification": 1, "table1": 1,
                                     "fdm_effect": 1, "saliency_figures": 1, **PER_LAYOUT,
-                                    "verification": 1, "bundle": 1, "across_seeds": 1, "all": 1}
+                                    "verification": 1, "bundle": 1, "across_seeds": 1, "open_set_across_seeds": 1, "all": 1}
     # The DAG's downstream jobs, plus the layout's sweep, which reads no dictionary file but always
     # includes the configured percentile (a parameter), so layout_rerun.py underprices it by them.
     sweep = {"percentile_sweep": 1, "percentile_sweeps": 1}
@@ -262,5 +262,5 @@ def test_data_stage_end_to_end_then_incremental(tiny_run):
     assert planned_jobs(output) == {"region_layout": 1, "region_blocks": 1, "coverage_report": 1,
                                     "mask_generator": 4, "mask_dictionary": 4, "mask_figure": 1,
                                     "identification": 1, "table1": 1, "fdm_effect": 1, **PER_LAYOUT,
-                                    "verification": 1, "bundle": 1, "across_seeds": 1, "all": 1}
+                                    "verification": 1, "bundle": 1, "across_seeds": 1, "open_set_across_seeds": 1, "all": 1}
     assert all("masking_layout=grid2x2" in w for w in planned_wildcards(output, "mask_generator"))

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from occlusion_fr.method.occlusion_masks import DETECTORS
 from occlusion_fr.markdown import bold, markdown_table, strategy_grid
+from occlusion_fr.method.selection import NO_FDM
 
 CELL_KEYS = ["detector", "occlusion", "strategy"]
 
@@ -106,3 +108,90 @@ def models_across_seeds_markdown(table: pd.DataFrame, dataset: str) -> str:
              mean_std_text(rows.loc["mean", key], rows.loc["std", key], 2)] for key, name in MODEL_METRICS.items()]
     return "\n".join([f"# Models over {len(seeds)} run seeds ({dataset})", "",
                       markdown_table(["metric", *(f"seed {s}" for s in seeds), "mean ± std"], body)]) + "\n"
+
+
+OPEN_SET_KEYS = ["condition", "strategy", "detector"]
+
+
+def open_set_across_seeds(tables: dict[int, pd.DataFrame]) -> pd.DataFrame:
+    """One line per (condition, strategy, detector) of the seeds' ``open_set.csv``: rank-1 and each
+    DIR as mean and sample std over seeds, the mean rank-1 difference from no FDM, the seeds where
+    the cell beats / loses to no FDM with McNemar p < 0.05, the largest per-seed McNemar p, and a
+    paired t-test over seeds of rank-1 against no FDM's (NaN with fewer than two seeds)."""
+    if not tables:
+        raise ValueError("no run seeds with an open-set table to aggregate")
+    long = pd.concat([table.assign(seed=seed) for seed, table in tables.items()], ignore_index=True)
+    counts = long.groupby(OPEN_SET_KEYS, sort=False)["seed"].nunique()
+    incomplete = counts[counts != len(tables)]
+    if not incomplete.empty:
+        condition, strategy, detector = incomplete.index[0]
+        raise ValueError(f"open-set cell {condition}/{strategy}/{detector} is in {incomplete.iloc[0]} of {len(tables)} "
+                         "seeds' tables: the runs were made with different configurations")
+    baseline = long[long["strategy"] == NO_FDM].set_index(["seed", "condition"])["rank1"]
+    long["rank1_gain"] = long["rank1"] - pd.MultiIndex.from_frame(long[["seed", "condition"]]).map(baseline)
+    significant = long["p_value"] < 0.05
+    long["better"] = significant & (long["only_fdm"] > long["only_no_fdm"])
+    long["worse"] = significant & (long["only_fdm"] < long["only_no_fdm"])
+    metrics = ["rank1", *(c for c in long.columns if c.startswith("dir_at_far_"))]
+    cells = long.groupby(OPEN_SET_KEYS, sort=False)
+    out = cells.agg(seeds=("seed", "nunique"), genuine_probes=("genuine_probes", "first"),
+                    impostor_probes=("impostor_probes", "first"),
+                    **{f"{m}_{stat}": (m, stat) for m in metrics for stat in ("mean", "std")},
+                    rank1_gain_mean=("rank1_gain", "mean"), seeds_better=("better", "sum"),
+                    seeds_worse=("worse", "sum"), max_p_value=("p_value", "max")).reset_index()
+    out["t_test_p_value"] = [paired_t_p_value(group["rank1_gain"].to_numpy()) for _, group in cells]
+    return out
+
+
+def paired_t_p_value(differences: np.ndarray) -> float:
+    """Two-sided p of a paired t-test that the mean difference is zero (NaN below two values;
+    1 when every difference is zero, 0 when they are equal and non-zero)."""
+    if len(differences) < 2:
+        return float("nan")
+    spread = differences.std(ddof=1)
+    if spread == 0:
+        return 1.0 if np.all(differences == 0) else 0.0
+    statistic = differences.mean() / (spread / np.sqrt(len(differences)))
+    return float(2 * stats.t.sf(abs(statistic), len(differences) - 1))
+
+
+def t_test_text(p_value: float) -> str:
+    return "" if np.isnan(p_value) else f"; p {p_value:.2g}"
+
+
+def open_set_grid(table: pd.DataFrame, metric: str, tests: bool) -> str:
+    """A markdown grid of an open set over seeds: a row per condition, a column per (strategy,
+    detector), ``metric`` (rank1, dir_at_far_X) as mean ± std; with ``tests``, each strategy's
+    [seeds better / worse than no FDM; paired t-test p]."""
+    columns = list(dict.fromkeys(zip(table["strategy"], table["detector"])))
+    cells = table.set_index(OPEN_SET_KEYS)
+    header = ["condition", *("no FDM" if s == NO_FDM else f"{s} ({d})" for s, d in columns)]
+
+    def cell(row) -> str:
+        text = mean_std_text(row[f"{metric}_mean"], row[f"{metric}_std"])
+        if tests and row.name[1] != NO_FDM:
+            text += f" [{int(row['seeds_better'])}/{int(row['seeds_worse'])}{t_test_text(row['t_test_p_value'])}]"
+        return text
+
+    return markdown_table(header, [[c, *(cell(cells.loc[(c, s, d)]) for s, d in columns)]
+                                   for c in dict.fromkeys(table["condition"])])
+
+
+def open_set_fars(table: pd.DataFrame) -> list[str]:
+    """The FARs of an open set over seeds, as its column names write them."""
+    return [c.removeprefix("dir_at_far_").removesuffix("_mean") for c in table.columns
+            if c.startswith("dir_at_far_") and c.endswith("_mean")]
+
+
+def open_set_across_seeds_markdown(table: pd.DataFrame, dataset: str) -> str:
+    first = table.iloc[0]
+    lines = [f"# Open-set identification of unseen people over {int(first['seeds'])} run seeds ({dataset})", "",
+             f"{first['genuine_probes']:,} genuine and {first['impostor_probes']:,} impostor probes of people "
+             "outside the dataset (`seed*/open_set.md`), mean ± sample std over the run seeds. In brackets: the "
+             "seeds where the cell beats / loses to no FDM with McNemar p < 0.05 on the same probes, and the "
+             "paired t-test over seeds of its rank-1 against no FDM's.", "",
+             "## Rank-1 (%) of the genuine probes", "", open_set_grid(table, "rank1", tests=True), ""]
+    for far in open_set_fars(table):
+        lines += [f"## DIR (%) at FAR {far} against the impostor probes", "",
+                  open_set_grid(table, f"dir_at_far_{far}", tests=False), ""]
+    return "\n".join(lines)
