@@ -182,19 +182,28 @@ class Recognizer:
         above the open-set threshold. That threshold is the pair verification's at its lowest FAR:
         against N gallery identities an unknown person's best score passes it more often (up to
         about N x FAR); without a threshold (no pairs file) the best identity is always named."""
+        face = face or self.face(photo)
+        return {"file": str(photo), **self.identify_crops([face.crop], layout, top_k, gallery)[0]}
+
+    def identify_crops(self, crops: list[np.ndarray], layout: str | None = None, top_k: int = 5,
+                       gallery: Gallery | None = None) -> list[dict]:
+        """``identify``'s answer for each face crop (as the pipeline crops a detected face), in one
+        batch: the path every identification of the tool takes."""
         gallery = gallery or self.gallery
         chosen = self._layout(layout)
-        face = face or self.face(photo)
-        maps, _, selections = self.analyse([face.crop], chosen)
-        identities, scores = self.masked_gallery(gallery, chosen).selection_scores(maps, selections[0])
-        order = np.argsort(-scores[0], kind="stable")[:top_k]
-        best, threshold = float(scores[0, order[0]]), self.threshold(chosen)
-        accepted = threshold is None or best > threshold
-        return {"file": str(photo), "identity": str(identities[order[0]]) if accepted else UNKNOWN,
-                "score": best, "threshold": threshold, "far": self.bundle.open_set_far,
-                "layout": chosen.name if chosen else NO_FDM,
-                "discarded_regions": list(selections[0]),
-                "top": [{"identity": str(identities[i]), "score": float(scores[0, i])} for i in order]}
+        maps, _, selections = self.analyse(crops, chosen)
+        identities, scores = self.masked_gallery(gallery, chosen).identity_scores(maps, selections)
+        threshold = self.threshold(chosen)
+        answers = []
+        for row, selection in zip(scores, selections):
+            order = np.argsort(-row, kind="stable")[:top_k]
+            best = float(row[order[0]])
+            accepted = threshold is None or best > threshold
+            answers.append({"identity": str(identities[order[0]]) if accepted else UNKNOWN, "score": best,
+                            "threshold": threshold, "far": self.bundle.open_set_far,
+                            "layout": chosen.name if chosen else NO_FDM, "discarded_regions": list(selection),
+                            "top": [{"identity": str(identities[i]), "score": float(row[i])} for i in order]})
+        return answers
 
     def verify(self, photo1, photo2, layout: str | None = None) -> dict:
         """Same person? Both faces are masked by the FDM of the regions either one's occlusion
@@ -204,17 +213,27 @@ class Recognizer:
         no threshold: its run had no pairs file), ``score``, ``threshold``, the ``far`` that
         threshold stands for, ``facial_areas`` (x, y, w, h in each photo) and ``time`` (s)."""
         start = time.perf_counter()
-        chosen = self._layout(layout)
         faces = [self.face(photo1), self.face(photo2)]
-        maps, _, selections = self.analyse([f.crop for f in faces], chosen)
-        union = chosen.union(*selections) if chosen else ()
-        score = float(self.models.embedder.pair_scores(maps[:1], maps[1:], [union], chosen)[0])
-        threshold = self.threshold(chosen)
-        return {"files": [str(photo1), str(photo2)], "verified": None if threshold is None else score > threshold,
-                "score": score, "threshold": threshold, "far": self.bundle.open_set_far,
-                "layout": chosen.name if chosen else NO_FDM, "discarded_regions": list(union),
+        answer = self.verify_crops([faces[0].crop], [faces[1].crop], layout)[0]
+        return {"files": [str(photo1), str(photo2)], **answer,
                 "facial_areas": {f"img{i + 1}": facial_area(face) for i, face in enumerate(faces)},
                 "time": round(time.perf_counter() - start, 3)}
+
+    def verify_crops(self, crops1: list[np.ndarray], crops2: list[np.ndarray], layout: str | None = None
+                     ) -> list[dict]:
+        """``verify``'s answer for each pair of face crops (crops1[i], crops2[i]), in one batch:
+        the path every verification of the tool takes."""
+        if len(crops1) != len(crops2):
+            raise ValueError(f"{len(crops1)} first and {len(crops2)} second faces: pairs need as many of each")
+        chosen = self._layout(layout)
+        n = len(crops1)
+        maps, _, selections = self.analyse([*crops1, *crops2], chosen)
+        unions = [chosen.union(a, b) for a, b in zip(selections[:n], selections[n:])] if chosen else [()] * n
+        scores = self.models.embedder.pair_scores(maps[:n], maps[n:], unions, chosen)
+        threshold = self.threshold(chosen)
+        return [{"verified": None if threshold is None else bool(score > threshold), "score": float(score),
+                 "threshold": threshold, "far": self.bundle.open_set_far, "layout": chosen.name if chosen else NO_FDM,
+                 "discarded_regions": list(union)} for score, union in zip(scores, unions)]
 
     def enroll(self, folder) -> tuple[Gallery, list[dict]]:
         """A gallery of ``folder/<identity>/<image>`` photos, and the files left out with why."""

@@ -48,3 +48,15 @@ def points_to_crop(points, source_box, height: int = CROP_HEIGHT, width: int = C
     """Map (N, 2) image points into crop pixel coordinates."""
     affine = _affine(source_box, height, width)
     return np.asarray(points, dtype=float) @ affine[:, :2].T + affine[:, 2]
+
+
+def paste_into_photo(photo: np.ndarray, crop: np.ndarray, mask: np.ndarray, source_box) -> np.ndarray:
+    """``photo`` with the ``mask`` pixels of ``crop`` (cut from ``source_box`` of it) warped back
+    in place: an occluder rendered on a crop, drawn onto the original photo."""
+    inverse = cv2.invertAffineTransform(_affine(source_box, *crop.shape[:2]))
+    size = (photo.shape[1], photo.shape[0])
+    back = cv2.warpAffine(np.ascontiguousarray(crop), inverse, size, flags=cv2.INTER_LINEAR)
+    cover = cv2.warpAffine(np.asarray(mask, np.uint8) * 255, inverse, size, flags=cv2.INTER_LINEAR) > 127
+    pasted = photo.copy()
+    pasted[cover] = back[cover]
+    return pasted

@@ -583,6 +583,49 @@ def open_set_section(results: Path, seeds: list[int]) -> list[str]:
             *open_set_grid(table, f"dir_at_far_{far}", tests=False).splitlines()]
 
 
+def tool_seed(results: Path, seeds: list[int]) -> int | None:
+    """The first seed whose bundle was measured by `make bench-tool` (None: none was)."""
+    return next((s for s in seeds if (seed_dir(results, s) / "tool_benchmark" / "verify.csv").is_file()), None)
+
+
+def tool_summary(results: Path, seed: int) -> list[str]:
+    """The tool benchmark's headline: declared against measured FAR on held-out pairs per
+    condition for the bundle's default layout and no FDM, and tool against Table 1 rank-1."""
+    folder = seed_dir(results, seed) / "tool_benchmark"
+    verify, identify = pd.read_csv(folder / "verify.csv"), pd.read_csv(folder / "identify.csv")
+    layouts = [NO_FDM, *verify.loc[verify["default_layout"], "layout"].unique()]
+    parts = []
+    for layout in layouts:
+        rows = verify[verify["layout"] == layout]
+        parts.append(("no FDM" if layout == NO_FDM else layout) + ": " + ", ".join(
+            f"{r.condition} FAR {r.measured_far:.4f} / TAR {100 * r.tar:.1f}%" for r in rows.itertuples(index=False)))
+    declared = verify["declared_far"].iloc[0]
+    return [f"- The tool (`make bench-tool`, seed {seed}'s bundle through the API, on pairs of the folds that did not "
+            f"calibrate its thresholds; declared FAR {declared:g}): " + "; ".join(parts) + f". Its rank-1 on the test "
+            f"probes differs from Table 1's by at most {identify['difference_points'].abs().max():.2f} points "
+            f"(`results/lfw/seed{seed}/tool_benchmark/summary.md`)."]
+
+
+def tool_section(results: Path, seeds: list[int]) -> list[str]:
+    """The tool benchmark of the first measured seed: its summary page without its title."""
+    seed = tool_seed(results, seeds)
+    if seed is None:
+        return [f"Not measured for {seeds_text(seeds)} yet (`make bench-tool DATASET=lfw SEED=N`)."]
+    page = (seed_dir(results, seed) / "tool_benchmark" / "summary.md").read_text().split("\n")
+    # Its headings one level down, under this section's.
+    return [f"#{line}" if line.startswith("## ") else line for line in page[2:]]
+
+
+def tool_examples(results: Path, seed: int) -> list[str]:
+    """The console block of ``tool_examples.md`` (occlusion_fr_tooling.tool_examples), with its lead."""
+    path = seed_dir(results, seed) / "tool_examples.md"
+    if not path.is_file():
+        return []
+    text = path.read_text().split("\n")
+    return [f"The tool on seed {seed}'s bundle (`results/lfw/seed{seed}/tool_examples.md`, "
+            "`python -m occlusion_fr_tooling.tool_examples`): " + text[2], "", *text[4:]]
+
+
 def data_section(results: Path, seeds: list[int]) -> list[str]:
     failures = pd.read_csv(results / "faces" / "failures.csv")
     lines = []
@@ -637,11 +680,15 @@ def summary_section(results: Path, table: pd.DataFrame, models: pd.DataFrame, pa
                      "), rank-1 (%) per strategy (" + ", ".join("no FDM" if s == NO_FDM else s for s in strategies)
                      + "): " + "; ".join(f"{c} " + " / ".join(f"{100 * rank1[(c, s)]:.1f}" for s in strategies)
                                          for c in shown) + ".")
+    measured = tool_seed(results, seeds)
+    if measured is not None:
+        lines += tool_summary(results, measured)
     shared, per_seed, _ = job_times(results, seeds, rules_dir)
     span = sorted({f"{m:.0f}" for m in seed_minutes(shared, per_seed).values()}, key=float)
     lines.append(f"- One seed from the raw archive: {'-'.join(dict.fromkeys([span[0], span[-1]]))} min of job time "
                  f"({machines_text(results, seeds)}); per stage in [docs/performance.md](docs/performance.md).")
-    return lines
+    examples = tool_examples(results, measured if measured is not None else seeds[0])
+    return lines + (["", *examples] if examples else [])
 
 
 def render_pages(results: Path, paper_table: pd.DataFrame, paper_models: pd.DataFrame, rules_dir: Path,
@@ -676,6 +723,7 @@ def render_pages(results: Path, paper_table: pd.DataFrame, paper_models: pd.Data
             "## Pair verification", "", *verification_section(results, seeds), "",
             "## Comparable masked scores: the test-time method", "", *method_section(results, seeds), "",
             "## Open-set identification of people never seen", "", *open_set_section(results, seeds), "",
+            "## Does the tool's threshold hold?", "", *tool_section(results, seeds), "",
             "## A probe, its predicted occlusion, the regions chosen and the FDM", "",
             f"![probe, predicted occlusion, regions, FDM, saliency]({root}{figure})", "",
             f"`{figure}` (seed {figure_seed}, LM2): per occlusion one test probe, the segmenter's occlusion mask, "

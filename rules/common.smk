@@ -326,6 +326,18 @@ def open_set_settings(wildcards):
         "max_impostors": config["open_set"]["max_impostors"]}
 
 
+def tool_benchmark_settings(wildcards):
+    """occlusion_fr.evaluation.tool_benchmark.ToolBenchmarkSettings of a run."""
+    renderers = verification_settings(wildcards)["occlusions"]
+    names = config["tool_benchmark"]["occlusions"]
+    unknown = [name for name in names if name not in renderers]
+    if unknown:
+        raise ValueError(f"tool_benchmark.occlusions: {unknown} are not rendered test occlusions (occlusion_sets.test "
+                         f"without directory sources: {', '.join(renderers)})")
+    return {"occlusions": {name: renderers[name] for name in names}, "seed": int(wildcards.seed),
+            "photo_pairs": config["tool_benchmark"]["photo_pairs"], "max_impostors": config["open_set"]["max_impostors"]}
+
+
 def pairs_file(wildcards):
     """The dataset's pairs file (LFW pairs.txt format): generated with synthetic faces, else
     ``datasets.<name>.pairs`` (relative to the repository unless absolute)."""
@@ -388,4 +400,5 @@ def verification_settings(wildcards):
             "overlap_threshold": config["feature_discarding"]["overlap_threshold"],
             "fars": config["verification"]["fars"], "seed": int(wildcards.seed),
             "precision": config["base_cnn"]["precision"], "dataset": wildcards.dataset,
-            "encoder": config["segmenter"]["encoder"], "method": METHOD, "methods": config["verification"]["methods"]}
+            "encoder": config["segmenter"]["encoder"], "method": METHOD, "methods": config["verification"]["methods"],
+            "calibration_folds": config["verification"]["calibration_folds"]}

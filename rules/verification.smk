@@ -187,3 +187,44 @@ rule open_set_across_seeds:
         results("{dataset}", "benchmarks/open_set_across_seeds.tsv")
     script:
         "../workflow_scripts/open_set_across_seeds.py"
+
+
+rule tool_benchmark:
+    # Whether the tool's numbers hold (make bench-tool): the bundle through the API on held-out
+    # pairs, the test probes and outsiders. Not part of `all`: it measures a finished run.
+    conda:
+        "../envs/models.yaml"
+    input:
+        bundle=run_results("bundle"),
+        pairs=pairs_file,
+        pair_faces=results("{dataset}", "pairs/faces.csv"),
+        pair_crops=results("{dataset}", "pairs/crops"),
+        pair_photos=results("{dataset}", "pairs/raw"),
+        outsiders=results("{dataset}", "open_set/faces.csv"),
+        outsider_crops=results("{dataset}", "open_set/crops"),
+        split=run_results("split.csv"),
+        crops=results("{dataset}", "faces/crops"),
+        sets=lambda wc: [run_results(f"occlusions/test/{name}{suffix}", wc.dataset, wc.seed)
+                         for name in config["tool_benchmark"]["occlusions"] for suffix in ("", ".csv")],
+        table1=run_results("table1.csv"),
+        regions=[run_results(f"regions/{layout}.json") for layout in REGION_LAYOUTS],
+    output:
+        verify=run_results("tool_benchmark/verify.csv"),
+        identify=run_results("tool_benchmark/identify.csv"),
+        outsiders=run_results("tool_benchmark/outsiders.csv"),
+        photos=run_results("tool_benchmark/photos.csv"),
+        report=report(
+            run_results("tool_benchmark/summary.md"),
+            caption="../report/tool_benchmark.rst",
+            category="Verification",
+        ),
+    params:
+        settings=tool_benchmark_settings,
+        sets_dir=lambda wc: run_results("occlusions", wc.dataset, wc.seed),
+    threads: 2
+    log:
+        run_results("logs/tool_benchmark.log"),
+    benchmark:
+        run_results("benchmarks/tool_benchmark.tsv")
+    script:
+        "../workflow_scripts/tool_benchmark.py"

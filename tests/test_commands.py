@@ -8,11 +8,13 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from PIL import Image
 
 from occlusion_fr.api import PhotoError, Recognizer
 from occlusion_fr.bundle import BundleError, read_bundle
+from conftest import snakemake
 
 pytestmark = pytest.mark.slow
 COMMAND = Path(sys.executable).parent / "occlusion-fr"
@@ -92,6 +94,22 @@ def test_enroll_identify_and_verify_through_the_console_script(bundle, people, t
     assert "same person" in run("verify", bundle, photo, photo, "--layout", "none").stdout
     face_less = run("verify", bundle, photo, people / "person_junk" / "grey.png")
     assert face_less.returncode == 1 and "no face found" in face_less.stdout
+    junk_gallery = tmp_path / "junk.npz"
+    junk_gallery.write_text("not a gallery")
+    refused = run("identify", bundle, photo, "--gallery", junk_gallery)
+    assert refused.returncode == 2 and "not a gallery written by `enroll`" in refused.stderr
+    assert "Traceback" not in refused.stderr
+
+    # A bundle whose run had no pairs file has no threshold: scores without a verdict, explained.
+    unthresholded = tmp_path / "unthresholded"
+    shutil.copytree(bundle, unthresholded)
+    manifest = json.loads((unthresholded / "bundle.json").read_text())
+    manifest.update(open_set_far=None, open_set_thresholds=None, open_set_folds=None)
+    (unthresholded / "bundle.json").write_text(json.dumps(manifest))
+    no_verdict = run("verify", unthresholded, photo, photo, "--layout", "none")
+    assert no_verdict.returncode == 0 and "no verdict" in no_verdict.stdout and "no pairs file" in no_verdict.stdout
+    named = json.loads(run("identify", unthresholded, photo, "--json").stdout)[0]
+    assert named["threshold"] is None and named["identity"] == named["top"][0]["identity"]
 
     explained = tmp_path / "explain.png"
     default_gallery = run("identify", bundle, photo, "--explain", explained)
@@ -121,8 +139,9 @@ def test_the_api_answers_as_the_command(bundle, people):
 def test_a_bundle_matches_its_run_and_a_tampered_one_is_refused(tiny_run, bundle, tmp_path):
     manifest = read_bundle(bundle)
     run_dir = tiny_run / "results" / "synthetic" / "seed0"
-    assert manifest["open_set_thresholds"] == json.loads((run_dir / "verification.json").read_text())[
-        "open_set_thresholds"]
+    verification = json.loads((run_dir / "verification.json").read_text())
+    assert manifest["open_set_thresholds"] == verification["open_set_thresholds"]
+    assert manifest["open_set_folds"] == verification["open_set_folds"] == [0, 1, 2, 3, 4]
     assert set(manifest["layouts"]) == {"grid3x3", "lm1", "lm2"} and manifest["default_layout"] == "lm2"
     assert len([f for f in manifest["files"] if f.startswith("layouts/lm2/masks/")]) == 5
     for region_file in (run_dir / "masks" / "lm2").glob("*.npy"):
@@ -143,3 +162,29 @@ def test_a_bundle_matches_its_run_and_a_tampered_one_is_refused(tiny_run, bundle
     (tampered / "segmenter.pt").unlink()
     with pytest.raises(BundleError, match="segmenter.pt: missing"):
         read_bundle(tampered)
+
+
+def test_the_tool_benchmark_measures_the_bundle_on_pairs_that_never_set_its_thresholds(tiny_run):
+    target = "results/synthetic/seed0/tool_benchmark/summary.md"
+    snakemake(tiny_run, "--cores", "2", "--configfile", str(tiny_run / "tiny.yaml"), "--", target, timeout=900)
+    out = tiny_run / "results" / "synthetic" / "seed0" / "tool_benchmark"
+    manifest = read_bundle(tiny_run / "results" / "synthetic" / "seed0" / "bundle")
+    verify = pd.read_csv(out / "verify.csv")
+    assert set(verify["condition"]) == {"clean", "face_mask", "sunglasses"}
+    assert set(verify["layout"]) == {"none", *manifest["layouts"]}
+    assert (verify["declared_far"] == manifest["open_set_far"]).all()
+    assert verify["measured_far"].between(0, 1).all() and verify["tar"].between(0, 1).all()
+    assert np.allclose(verify["false_accepts"], verify["measured_far"] * verify["impostor_pairs"])
+    # Only pairs of the folds that did not calibrate the thresholds: as many as those folds kept.
+    kept = {f["fold"]: f["kept"] for f in json.loads((out.parent / "verification.json").read_text())["pairs_per_fold"]}
+    clean = verify[verify["condition"] == "clean"].iloc[0]
+    assert clean["impostor_pairs"] + clean["genuine_pairs"] == sum(
+        n for fold, n in kept.items() if fold not in manifest["open_set_folds"])
+    # The tool is the pipeline's method: its rank-1 on the test probes is Table 1's.
+    identify = pd.read_csv(out / "identify.csv")
+    assert set(identify["probe_set"]) == {"clean", "face_mask", "sunglasses"}
+    assert (identify["difference_points"].abs() <= 0.5).all(), identify
+    outsiders = pd.read_csv(out / "outsiders.csv")
+    assert outsiders["named"].between(0, 1).all() and (outsiders["probes"] > 0).all()
+    photos = pd.read_csv(out / "photos.csv", keep_default_na=False)
+    assert len(photos) > 0 and "measured / declared" in (out / "summary.md").read_text()

@@ -1,7 +1,8 @@
+import cv2
 import numpy as np
 import pytest
 
-from occlusion_fr.crop import crop_box, crop_image, points_to_crop
+from occlusion_fr.crop import crop_box, crop_image, paste_into_photo, points_to_crop
 
 
 def test_crop_box_grows_to_the_crop_aspect_ratio():
@@ -39,3 +40,27 @@ def test_crop_outside_the_photo_repeats_the_border():
     image = np.full((50, 50, 3), 200, np.uint8)
     crop = crop_image(image, [-20, -20, 40, 60])
     assert crop.min() == 200
+
+
+def test_an_occluder_on_a_crop_pastes_back_where_it_came_from_and_nowhere_else():
+    rng = np.random.default_rng(0)
+    photo = rng.integers(0, 200, (250, 250, 3), dtype=np.uint8)
+    box = crop_box((80, 70, 170, 190), 0.0)
+    crop = crop_image(photo, box)
+    mask = np.zeros(crop.shape[:2], bool)
+    mask[70:120, 10:86] = True  # a lower-face occluder
+    occluded = crop.copy()
+    occluded[mask] = 255
+    pasted = paste_into_photo(photo, occluded, mask, box)
+    changed = np.any(pasted != photo, axis=2)
+    x0, y0, x1, y1 = box
+    rows, cols = np.nonzero(changed)
+    assert rows.min() >= y0 and rows.max() <= y1 and cols.min() >= x0 and cols.max() <= x1  # inside the box
+    assert np.mean(np.all(pasted[changed] == 255, axis=1)) > 0.9  # the occluder's pixels, edges interpolated
+    # Crop the pasted photo again: the occluder is back in its crop pixels, the rest is the photo's.
+    again = crop_image(pasted, box)
+    inner = np.zeros_like(mask)
+    inner[73:117, 13:83] = True  # away from the occluder's edge, where interpolation mixes
+    assert (again[inner] > 250).all()
+    away = cv2.dilate(mask.astype(np.uint8), np.ones((9, 9), np.uint8)) == 0
+    assert np.abs(again[away].astype(int) - crop[away].astype(int)).max() == 0

@@ -42,6 +42,19 @@ def test_open_set_threshold_lets_at_most_far_of_every_conditions_impostors_throu
     assert (impostors > threshold).mean() <= 0.01 and (impostors >= threshold).mean() > 0.0095
 
 
+def test_open_set_thresholds_read_only_the_calibration_folds():
+    rng = np.random.default_rng(1)
+    calibration = pd.DataFrame({"fold": 0, "strategy": "lm2", "score": rng.normal(0.0, 0.1, 2000), "same": False})
+    # Fold 1's impostors score far higher: calibrating on it too would move the threshold up.
+    held_out = pd.DataFrame({"fold": 1, "strategy": "lm2", "score": rng.normal(0.6, 0.1, 2000), "same": False})
+    scores = pd.concat([calibration, held_out], ignore_index=True)
+    threshold = open_set_thresholds(scores, 0.01, folds=[0])["lm2"]
+    assert threshold == open_set_thresholds(calibration, 0.01)["lm2"]
+    assert threshold < open_set_thresholds(scores, 0.01)["lm2"]
+    with pytest.raises(ValueError, match=r"verification.calibration_folds \[7\]: no scored pair"):
+        open_set_thresholds(scores, 0.01, folds=[7])
+
+
 def test_generated_pairs_file_reads_as_lfw_and_names_renderable_images(tmp_path):
     write_pairs(tmp_path / "pairs.txt", identities=6, images_per_identity=4, folds=3, per_fold=5, seed=0)
     pairs = read_pairs(tmp_path / "pairs.txt")

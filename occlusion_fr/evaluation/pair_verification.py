@@ -49,6 +49,9 @@ class VerificationSettings:
     encoder: str  # the segmenter's
     method: dict  # occlusion_fr.method.embedding.MethodSettings' fields: the run's method
     methods: list  # further methods (MethodSettings' fields) scored beside it for the methods table
+    # The folds whose pairs calibrate the open-set thresholds (the tool's); the others stay out of
+    # them, so a benchmark can measure the thresholds' FAR on pairs they never saw. None: every fold.
+    calibration_folds: tuple | None = None
 
 
 def usable_pairs(pairs: pd.DataFrame, faces: pd.DataFrame, seen_identities) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -138,9 +141,15 @@ def summary_row(condition: str, strategy: str, summary: dict, selections) -> dic
     return row
 
 
-def open_set_thresholds(scores: pd.DataFrame, far: float) -> dict[str, float]:
-    """Per strategy, the score threshold at ``far`` over every condition's impostor pairs: what
-    ``identify`` and ``verify`` apply to a photo whose occlusion is unknown beforehand."""
+def open_set_thresholds(scores: pd.DataFrame, far: float, folds=None) -> dict[str, float]:
+    """Per strategy, the score threshold at ``far`` over every condition's impostor pairs (of
+    ``folds`` only, when given): what ``identify`` and ``verify`` apply to a photo whose occlusion
+    is unknown beforehand."""
+    if folds is not None:
+        scores = scores[scores["fold"].isin(folds)]
+        if scores.empty:
+            raise ValueError(f"verification.calibration_folds {list(folds)}: no scored pair in these folds (folds are "
+                             "numbered from 0, as in verification.json's pairs_per_fold)")
     thresholds = {strategy: tar_at_far(group["score"].to_numpy(), group["same"].to_numpy(bool), far)["threshold"]
                   for strategy, group in scores.groupby("strategy", sort=False)}
     return {strategy: None if np.isnan(value) else value for strategy, value in thresholds.items()}
@@ -199,7 +208,8 @@ def run_verification(pairs: pd.DataFrame, faces: pd.DataFrame, crops_dir, split:
     metrics = {"pairs": counts.sum(numeric_only=True).drop("fold").astype(int).to_dict(),
                # Pairs whose second image a renderer could not occlude are left out of that condition.
                "pairs_per_fold": counts.to_dict(orient="records"), "method": settings.method,
-               "open_set_far": far, "open_set_thresholds": open_set_thresholds(scores, far),
+               "open_set_far": far, "open_set_folds": calibration_folds(settings, scores),
+               "open_set_thresholds": open_set_thresholds(scores, far, settings.calibration_folds),
                "conditions": {c: {s: metric_values(row) for s, row in group.set_index("strategy").iterrows()}
                               for c, group in summary.groupby("condition", sort=False)}}
     write_csv(outputs["table"], summary)
@@ -208,23 +218,31 @@ def run_verification(pairs: pd.DataFrame, faces: pd.DataFrame, crops_dir, split:
     save_figure(outputs["roc"], roc_figure(scores, f"Pair verification ROC ({settings.dataset})"))
     with atomic_path(outputs["scores"]) as tmp:
         scores.to_csv(tmp, index=False, float_format="%.5f", compression="gzip")
-    methods_table = method_comparison(every_summary, every_score, far)
+    methods_table = method_comparison(every_summary, every_score, far, settings.calibration_folds)
     write_csv(outputs["methods_table"], methods_table)
     write_text(outputs["methods_report"], methods_markdown(methods_table, settings.dataset, far, run_method))
     return summary
+
+
+def calibration_folds(settings: VerificationSettings, scores: pd.DataFrame) -> list[int]:
+    """The folds the open-set thresholds are calibrated on."""
+    folds = settings.calibration_folds if settings.calibration_folds is not None else scores["fold"].unique()
+    return sorted(int(f) for f in folds)
 
 
 def method_name(method: MethodSettings) -> str:
     return f"{method.position}, {method.normalisation}"
 
 
-def method_comparison(summary: pd.DataFrame, scores: pd.DataFrame, far: float) -> pd.DataFrame:
+def method_comparison(summary: pd.DataFrame, scores: pd.DataFrame, far: float, folds=None) -> pd.DataFrame:
     """Per method and strategy: TAR at ``far`` per condition, the open-set threshold at ``far``
-    over every condition's impostors, and the clean TAR against the same method's no FDM."""
+    over every condition's impostors (of the calibration ``folds``), and the clean TAR against
+    the same method's no FDM."""
     rows = []
     for (method, strategy), group in summary.groupby(["method", "strategy"], sort=False):
         tar = group.set_index("condition")[f"tar_at_far_{far:g}"]
-        threshold = open_set_thresholds(scores[(scores["method"] == method) & (scores["strategy"] == strategy)], far)
+        threshold = open_set_thresholds(scores[(scores["method"] == method) & (scores["strategy"] == strategy)], far,
+                                        folds)
         clean_none = summary[(summary["method"] == method) & (summary["strategy"] == NO_FDM)
                              & (summary["condition"] == CLEAN)][f"tar_at_far_{far:g}"].iloc[0]
         rows.append({"method": method, "strategy": strategy, "open_set_threshold": threshold[strategy],
