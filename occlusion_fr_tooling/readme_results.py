@@ -220,6 +220,23 @@ def machines_text(results: Path, seeds: list[int]) -> str:
             "; ".join(f"seed {seed} on {m}" for seed, m in machines.items()))
 
 
+def methods_text(results: Path, seeds: list[int]) -> str:
+    """The test-time method each seed's tables were scored with (verification.json's ``method``;
+    runs from before the setting scored with the paper's, before_bn without normalisation)."""
+    def method(seed: int) -> str:
+        recorded = read_json(seed_dir(results, seed) / "verification.json").get("method")
+        return ("before_bn, none (the paper's; scored before the setting existed)" if recorded is None else
+                f"{recorded['position']}, {recorded['normalisation']}")
+    methods = {seed: method(seed) for seed in seeds}
+    if len(set(methods.values())) == 1:
+        return f"Test-time method (FDM position, normalisation): {next(iter(methods.values()))}."
+    grouped: dict[str, list[int]] = {}
+    for seed, name in methods.items():
+        grouped.setdefault(name, []).append(seed)
+    return ("Test-time method (FDM position, normalisation) differs between seeds, so their mean mixes methods: "
+            + "; ".join(f"{seeds_text(group)}: {name}" for name, group in grouped.items()) + ".")
+
+
 def stage_times_section(results: Path, seeds: list[int], rules_dir: Path, stage_order: list[str]) -> list[str]:
     shared, per_seed, aggregate = job_times(results, seeds, rules_dir)
     lines = [f"Job time per stage in minutes ({machines_text(results, seeds)}): the sum of the Snakemake benchmark "
@@ -525,12 +542,12 @@ def method_section(results: Path, seeds: list[int]) -> list[str]:
         return [f"Not in the committed results of {seeds_text(seeds)} (their runs predate the method comparison)."]
     table = pd.concat([pd.read_csv(seed_dir(results, s) / "verification_methods.csv").assign(seed=s)
                        for s in present], ignore_index=True)
-    chosen = {}
+    chosen = {}  # seed -> the method its validation split chose (method_selection.csv's chosen rows)
     for seed in present:
-        path = seed_dir(results, seed) / "method_selection.md"
-        if path.is_file():
-            title = path.read_text().split("\n", 1)[0]
-            chosen[seed] = title.rsplit("chosen: ", 1)[-1].rstrip(")")
+        path = seed_dir(results, seed) / "method_selection.csv"
+        selection = pd.read_csv(path) if path.is_file() else None
+        if selection is not None and "chosen" in selection.columns:
+            chosen[seed] = selection.loc[selection["chosen"], "method"].iloc[0]
     strategies = list(dict.fromkeys(table["strategy"]))
     layouts = [s for s in strategies if s != NO_FDM]
     conditions = [c for c in ("face_mask", "sunglasses") if f"tar_{c}" in table.columns]
@@ -538,7 +555,7 @@ def method_section(results: Path, seeds: list[int]) -> list[str]:
     for method, group in table.groupby("method", sort=False):
         mean = group.groupby("strategy", sort=False).mean(numeric_only=True)
         worst = group[group["strategy"] != NO_FDM].groupby("seed")["clean_tar_share_of_no_fdm"].min().mean()
-        rows.append([method, f"{sum(c == method for c in chosen.values())} of {len(chosen)}",
+        rows.append([method, f"{sum(c == method for c in chosen.values())} of {len(chosen)}" if chosen else "not run",
                      *(f"{mean.loc[s, 'open_set_threshold']:.3f}" for s in strategies), f"{100 * worst:.0f}%",
                      *(f"{100 * mean.loc[NO_FDM, f'tar_{c}']:.1f} / {100 * mean.loc[layouts, f'tar_{c}'].max():.1f}"
                        for c in conditions)])
@@ -651,7 +668,8 @@ def summary_section(results: Path, table: pd.DataFrame, models: pd.DataFrame, pa
     claims = check_claims(table, paper_table)
     reproduced = [number for number, claim in enumerate(claims, start=1) if claim["reproduced"]]
     lines = [f"LFW, {summary['identities']} people with enough images, {summary['images']:,} face crops; "
-             f"{seeds_text(seeds)} (each its own split, initialisations and occlusion renders).", "",
+             f"{seeds_text(seeds)} (each its own split, initialisations and occlusion renders). "
+             f"{methods_text(results, seeds)}", "",
              *table1_section(table, seeds), "",
              f"- Base CNN on clean test faces: rank-1 "
              f"{mean_std_text(rows.loc['mean', 'base_cnn_test_rank1'], rows.loc['std', 'base_cnn_test_rank1'])}"
@@ -710,7 +728,7 @@ def render_pages(results: Path, paper_table: pd.DataFrame, paper_models: pd.Data
         README: summary_section(results, table, models, paper_table, paper_models, seeds, rules_dir),
         RESULTS_PAGE: [
             "## Data", "", *data_section(results, seeds), "",
-            "## Table 1", "", *table1_section(table, seeds), "",
+            "## Table 1", "", methods_text(results, seeds), "", *table1_section(table, seeds), "",
             "## Base CNN and segmenter", "", *models_section(models, paper_models), "",
             "## Segmenter against the oracle", "", *segmenter_gap_section(table, results, seeds), "",
             "## Mask generators: trained until they stagnate", "", *generator_epochs_section(results, seeds), "",

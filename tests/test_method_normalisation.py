@@ -41,6 +41,24 @@ def test_masked_impostors_score_near_one_without_normalisation_and_not_with_it(m
     np.testing.assert_allclose(centred(gallery_maps, mask).mean(0), 0, atol=1e-3)
 
 
+def test_each_fdm_has_its_own_cohort_mean_and_none_leaks_into_another(maps):
+    model, device, gallery_maps, _ = maps
+    upper, lower = np.zeros(model.map_shape, np.uint8), np.zeros(model.map_shape, np.uint8)
+    upper[:, :2], lower[:, -2:] = 1, 1
+    shared = Embedder(model, device, MethodSettings(normalisation="centre"), cohort=gallery_maps)
+    first_upper, first_lower = shared(gallery_maps, upper), shared(gallery_maps, lower)
+    # The same embedder, used for both masks in either order, gives what a fresh one gives for each.
+    for mask, seen in ((upper, first_upper), (lower, first_lower)):
+        fresh = Embedder(model, device, MethodSettings(normalisation="centre"), cohort=gallery_maps)
+        np.testing.assert_allclose(shared(gallery_maps, mask), fresh(gallery_maps, mask), atol=1e-6)
+        np.testing.assert_allclose(seen, fresh(gallery_maps, mask), atol=1e-6)
+    assert len(shared._cohort) == 2  # one cohort embedding per FDM, keyed by the mask's content
+    # Centring the lower mask's faces by the upper mask's cohort mean would leave an offset.
+    raw_lower = shared.raw(gallery_maps, lower)
+    wrong = raw_lower - shared.cohort(upper).mean(0)
+    assert np.abs(wrong.mean(0)).max() > 10 * np.abs((raw_lower - shared.cohort(lower).mean(0)).mean(0)).max()
+
+
 def test_after_bn_and_normalisation_run_through_the_masked_gallery(maps):
     model, device, gallery_maps, ids = maps
     layout = MaskingLayout.of(fixture.LAYOUT, fixture.dictionary())

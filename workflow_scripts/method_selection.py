@@ -21,6 +21,7 @@ with job_logging(snakemake.log[0]) as log:
                              p.settings["far"])
     chosen = choose_method(table, p.settings["min_clean_share"])
     log.info("chosen on validation: %s", chosen)
+    table["chosen"] = table["method"] == chosen
     write_csv(snakemake.output.table, table)
     write_text(snakemake.output.report, method_selection_markdown(table, chosen, snakemake.wildcards.dataset,
                                                                   p.settings["far"], p.settings["min_clean_share"]))
