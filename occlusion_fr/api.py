@@ -140,7 +140,8 @@ class Recognizer:
 
     # -- embeddings -----------------------------------------------------------------------------
 
-    def _layout(self, layout: str | None) -> MaskingLayout | None:
+    def masking_layout(self, layout: str | None) -> MaskingLayout | None:
+        """The bundle's masking layout named ``layout`` (None: the default; "none": no FDM)."""
         layout = self.settings.default_layout if layout is None else layout
         if layout == NO_FDM:
             return None
@@ -168,44 +169,57 @@ class Recognizer:
             gallery.masked[key] = MaskedGallery(self.models.embedder, gallery.maps, gallery.identities, layout)
         return gallery.masked[key]
 
-    def threshold(self, layout: MaskingLayout | None) -> float | None:
-        """The open-set score threshold (a score above it accepts); None for a run without a pairs file."""
-        threshold = (self.bundle.open_set_thresholds or {}).get(layout.name if layout else NO_FDM)
-        return None if threshold is None else float(threshold)
+    def threshold(self, layout: MaskingLayout | None, far: float | None = None) -> tuple[float | None, float | None]:
+        """(the open-set score threshold, a score above it accepts; the FAR it stands for): at
+        ``far`` (one the bundle was calibrated at) or the bundle's default, its lowest. (None,
+        None) for a run without a pairs file."""
+        if self.bundle.open_set_thresholds is None:
+            return None, None
+        if far is None:
+            thresholds, far = self.bundle.open_set_thresholds, self.bundle.open_set_far
+        else:
+            calibrated = self.bundle.open_set_thresholds_at_far or {}
+            if f"{far:g}" not in calibrated:
+                raise ValueError(f"FAR {far:g} is not calibrated in the bundle (it has: {', '.join(calibrated)}; "
+                                 "verification.fars)")
+            thresholds = calibrated[f"{far:g}"]
+        threshold = thresholds.get(layout.name if layout else NO_FDM)
+        return (None, None) if threshold is None else (float(threshold), float(far))
 
     # -- the three uses ---------------------------------------------------------------------------
 
     def identify(self, photo, layout: str | None = None, top_k: int = 5, gallery: Gallery | None = None,
-                 face: Face | None = None) -> dict:
+                 face: Face | None = None, far: float | None = None) -> dict:
         """The ``top_k`` gallery identities by cosine score, both sides masked by the FDM of the
         regions the photo's occlusion covers; ``identity`` is ``unknown`` unless the best score is
-        above the open-set threshold. That threshold is the pair verification's at its lowest FAR:
-        against N gallery identities an unknown person's best score passes it more often (up to
-        about N x FAR); without a threshold (no pairs file) the best identity is always named."""
+        above the open-set threshold. That threshold is the pair verification's at ``far`` (default:
+        its lowest), a one-to-one FAR: an unknown person's best score over N gallery faces passes
+        it more often (up to about N x FAR); without a threshold (no pairs file) the best identity
+        is always named."""
         face = face or self.face(photo)
-        return {"file": str(photo), **self.identify_crops([face.crop], layout, top_k, gallery)[0]}
+        return {"file": str(photo), **self.identify_crops([face.crop], layout, top_k, gallery, far)[0]}
 
     def identify_crops(self, crops: list[np.ndarray], layout: str | None = None, top_k: int = 5,
-                       gallery: Gallery | None = None) -> list[dict]:
+                       gallery: Gallery | None = None, far: float | None = None) -> list[dict]:
         """``identify``'s answer for each face crop (as the pipeline crops a detected face), in one
         batch: the path every identification of the tool takes."""
         gallery = gallery or self.gallery
-        chosen = self._layout(layout)
+        chosen = self.masking_layout(layout)
         maps, _, selections = self.analyse(crops, chosen)
         identities, scores = self.masked_gallery(gallery, chosen).identity_scores(maps, selections)
-        threshold = self.threshold(chosen)
+        threshold, far = self.threshold(chosen, far)
         answers = []
         for row, selection in zip(scores, selections):
             order = np.argsort(-row, kind="stable")[:top_k]
             best = float(row[order[0]])
             accepted = threshold is None or best > threshold
             answers.append({"identity": str(identities[order[0]]) if accepted else UNKNOWN, "score": best,
-                            "threshold": threshold, "far": self.bundle.open_set_far,
+                            "threshold": threshold, "far": far,
                             "layout": chosen.name if chosen else NO_FDM, "discarded_regions": list(selection),
                             "top": [{"identity": str(identities[i]), "score": float(row[i])} for i in order]})
         return answers
 
-    def verify(self, photo1, photo2, layout: str | None = None) -> dict:
+    def verify(self, photo1, photo2, layout: str | None = None, far: float | None = None) -> dict:
         """Same person? Both faces are masked by the FDM of the regions either one's occlusion
         covers (the union: either photo may be the occluded one; the verification rule, which
         calibrated the threshold, knows it is the second), and the score is compared with the
@@ -214,25 +228,25 @@ class Recognizer:
         threshold stands for, ``facial_areas`` (x, y, w, h in each photo) and ``time`` (s)."""
         start = time.perf_counter()
         faces = [self.face(photo1), self.face(photo2)]
-        answer = self.verify_crops([faces[0].crop], [faces[1].crop], layout)[0]
+        answer = self.verify_crops([faces[0].crop], [faces[1].crop], layout, far)[0]
         return {"files": [str(photo1), str(photo2)], **answer,
                 "facial_areas": {f"img{i + 1}": facial_area(face) for i, face in enumerate(faces)},
                 "time": round(time.perf_counter() - start, 3)}
 
-    def verify_crops(self, crops1: list[np.ndarray], crops2: list[np.ndarray], layout: str | None = None
-                     ) -> list[dict]:
+    def verify_crops(self, crops1: list[np.ndarray], crops2: list[np.ndarray], layout: str | None = None,
+                     far: float | None = None) -> list[dict]:
         """``verify``'s answer for each pair of face crops (crops1[i], crops2[i]), in one batch:
         the path every verification of the tool takes."""
         if len(crops1) != len(crops2):
             raise ValueError(f"{len(crops1)} first and {len(crops2)} second faces: pairs need as many of each")
-        chosen = self._layout(layout)
+        chosen = self.masking_layout(layout)
         n = len(crops1)
         maps, _, selections = self.analyse([*crops1, *crops2], chosen)
         unions = [chosen.union(a, b) for a, b in zip(selections[:n], selections[n:])] if chosen else [()] * n
         scores = self.models.embedder.pair_scores(maps[:n], maps[n:], unions, chosen)
-        threshold = self.threshold(chosen)
+        threshold, far = self.threshold(chosen, far)
         return [{"verified": None if threshold is None else bool(score > threshold), "score": float(score),
-                 "threshold": threshold, "far": self.bundle.open_set_far, "layout": chosen.name if chosen else NO_FDM,
+                 "threshold": threshold, "far": far, "layout": chosen.name if chosen else NO_FDM,
                  "discarded_regions": list(union)} for score, union in zip(scores, unions)]
 
     def enroll(self, folder) -> tuple[Gallery, list[dict]]:

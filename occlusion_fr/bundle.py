@@ -82,6 +82,7 @@ class Bundle:
     open_set_far: float | None  # the FAR the thresholds stand for; None: the run had no pairs file
     open_set_thresholds: dict | None  # strategy -> score threshold
     open_set_folds: list | None  # the pairs file's folds that calibrated them (a benchmark measures the others)
+    open_set_thresholds_at_far: dict | None  # "FAR" (as %g) -> strategy -> threshold, for every calibrated FAR
 
     @classmethod
     def read(cls, folder) -> Bundle:
@@ -91,7 +92,8 @@ class Bundle:
         try:
             settings = BundleSettings(**{f.name: manifest[f.name] for f in dataclasses.fields(BundleSettings)})
             bundle = cls(folder, manifest["files"], settings, list(manifest["layouts"]), manifest["open_set_far"],
-                         manifest["open_set_thresholds"], manifest["open_set_folds"])
+                         manifest["open_set_thresholds"], manifest["open_set_folds"],
+                         manifest["open_set_thresholds_at_far"])
         except KeyError as missing:
             raise BundleError(f"{folder / MANIFEST}: no {missing} (written by another version?)") from None
         for name in bundle.layouts:
@@ -176,7 +178,8 @@ def run_bundle(out_dir, base_cnn: tuple, segmenter_weights, train_maps, split_cs
     # Without a pairs file there is no open-set threshold: identify then never answers unknown.
     verification = read_json(verification_json) if verification_json else {"open_set_far": None,
                                                                             "open_set_thresholds": None,
-                                                                            "open_set_folds": None}
+                                                                            "open_set_folds": None,
+                                                                            "open_set_thresholds_at_far": None}
     with tempfile.TemporaryDirectory() as scratch:
         gallery = Path(scratch) / GALLERY
         names, maps = load_feature_maps(train_maps)
@@ -189,4 +192,6 @@ def run_bundle(out_dir, base_cnn: tuple, segmenter_weights, train_maps, split_cs
         return write_bundle(out_dir, files, {**settings.to_dict(), "layouts": list(layouts),
                                              "open_set_far": verification["open_set_far"],
                                              "open_set_thresholds": verification["open_set_thresholds"],
-                                             "open_set_folds": verification["open_set_folds"]})
+                                             "open_set_folds": verification["open_set_folds"],
+                                             "open_set_thresholds_at_far":
+                                                 verification["open_set_thresholds_at_far"]})

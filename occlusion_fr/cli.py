@@ -35,7 +35,7 @@ def identify(args, recognizer: Recognizer) -> int:
     for photo in photos:
         try:
             face = recognizer.face(photo)
-            result = recognizer.identify(photo, args.layout, args.top_k, gallery, face=face)
+            result = recognizer.identify(photo, args.layout, args.top_k, gallery, face=face, far=args.far)
             if args.explain:
                 from occlusion_fr.explain import explain
 
@@ -61,7 +61,7 @@ def identify(args, recognizer: Recognizer) -> int:
 
 def verify(args, recognizer: Recognizer) -> int:
     try:
-        result = recognizer.verify(args.photo1, args.photo2, args.layout)
+        result = recognizer.verify(args.photo1, args.photo2, args.layout, args.far)
     except PhotoError as error:
         result = {"files": [args.photo1, args.photo2], "error": str(error)}
     if args.json:
@@ -105,6 +105,9 @@ def parser() -> argparse.ArgumentParser:
         sub.add_argument("bundle", help="a run's bundle folder (results/<dataset>/seed<N>/bundle)")
         sub.add_argument("--json", action="store_true", help="print JSON instead of text")
         sub.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16"])
+        if name != "enroll":
+            sub.add_argument("--far", type=float, help="the false accept rate whose threshold decides (one the bundle "
+                                                       "was calibrated at; default: its lowest)")
         return sub
 
     sub = command("identify", "top-k identities of a photo (or every photo in a folder), or unknown")

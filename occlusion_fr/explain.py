@@ -14,7 +14,7 @@ from occlusion_fr.saliency import saliency_maps
 def explain(recognizer, face, layout: str | None, out_path) -> None:
     from occlusion_fr.io import save_figure
 
-    chosen = recognizer._layout(layout)
+    chosen = recognizer.masking_layout(layout)
     maps, occlusion, selections = recognizer.analyse([face.crop], chosen)
     discarded = chosen.pixels(selections[0]) if chosen else np.zeros(face.crop.shape[:2], dtype=bool)
     pixels = torch.from_numpy(face.crop).permute(2, 0, 1)[None].contiguous()

@@ -65,7 +65,7 @@ def main() -> None:
     print(f"bundle check {check:.2f} s; load (check + models + gallery of {len(recognizer.gallery.maps)}) "
           f"{load:.2f} s (goal <= 5 s); first identify (builds MTCNN, embeds the gallery) {first:.2f} s")
 
-    layout = recognizer._layout(args.layout)
+    layout = recognizer.masking_layout(args.layout)
     image = read_rgb(args.photo)
     stages = {}
     stages["read"], _ = timed(lambda: read_rgb(args.photo), args.repeats)

@@ -92,6 +92,12 @@ def test_enroll_identify_and_verify_through_the_console_script(bundle, people, t
     assert answer["far"] == read_bundle(bundle)["open_set_far"] and answer["time"] > 0
     assert answer["facial_areas"]["img1"] == answer["facial_areas"]["img2"] and answer["facial_areas"]["img1"]["w"] > 0
     assert "same person" in run("verify", bundle, photo, photo, "--layout", "none").stdout
+    fars = sorted(map(float, read_bundle(bundle)["open_set_thresholds_at_far"]))
+    looser = json.loads(run("verify", bundle, photo, photo, "--layout", "none", "--far", str(fars[-1]),
+                            "--json").stdout)
+    assert looser["far"] == fars[-1] and looser["threshold"] <= answer["threshold"] + 1e-9
+    uncalibrated = run("verify", bundle, photo, photo, "--far", "0.5")
+    assert uncalibrated.returncode == 2 and "FAR 0.5 is not calibrated" in uncalibrated.stderr
     face_less = run("verify", bundle, photo, people / "person_junk" / "grey.png")
     assert face_less.returncode == 1 and "no face found" in face_less.stdout
     junk_gallery = tmp_path / "junk.npz"
@@ -104,7 +110,7 @@ def test_enroll_identify_and_verify_through_the_console_script(bundle, people, t
     unthresholded = tmp_path / "unthresholded"
     shutil.copytree(bundle, unthresholded)
     manifest = json.loads((unthresholded / "bundle.json").read_text())
-    manifest.update(open_set_far=None, open_set_thresholds=None, open_set_folds=None)
+    manifest.update(open_set_far=None, open_set_thresholds=None, open_set_folds=None, open_set_thresholds_at_far=None)
     (unthresholded / "bundle.json").write_text(json.dumps(manifest))
     no_verdict = run("verify", unthresholded, photo, photo, "--layout", "none")
     assert no_verdict.returncode == 0 and "no verdict" in no_verdict.stdout and "no pairs file" in no_verdict.stdout
@@ -142,6 +148,8 @@ def test_a_bundle_matches_its_run_and_a_tampered_one_is_refused(tiny_run, bundle
     verification = json.loads((run_dir / "verification.json").read_text())
     assert manifest["open_set_thresholds"] == verification["open_set_thresholds"]
     assert manifest["open_set_folds"] == verification["open_set_folds"] == [0, 1, 2, 3, 4]
+    assert manifest["open_set_thresholds_at_far"] == verification["open_set_thresholds_at_far"]
+    assert manifest["open_set_thresholds_at_far"][f"{manifest['open_set_far']:g}"] == manifest["open_set_thresholds"]
     assert set(manifest["layouts"]) == {"grid3x3", "lm1", "lm2"} and manifest["default_layout"] == "lm2"
     assert len([f for f in manifest["files"] if f.startswith("layouts/lm2/masks/")]) == 5
     for region_file in (run_dir / "masks" / "lm2").glob("*.npy"):
@@ -172,7 +180,7 @@ def test_the_tool_benchmark_measures_the_bundle_on_pairs_that_never_set_its_thre
     verify = pd.read_csv(out / "verify.csv")
     assert set(verify["condition"]) == {"clean", "face_mask", "sunglasses"}
     assert set(verify["layout"]) == {"none", *manifest["layouts"]}
-    assert (verify["declared_far"] == manifest["open_set_far"]).all()
+    assert sorted(verify["declared_far"].unique()) == sorted(map(float, manifest["open_set_thresholds_at_far"]))
     assert verify["measured_far"].between(0, 1).all() and verify["tar"].between(0, 1).all()
     assert np.allclose(verify["false_accepts"], verify["measured_far"] * verify["impostor_pairs"])
     # Only pairs of the folds that did not calibrate the thresholds: as many as those folds kept.

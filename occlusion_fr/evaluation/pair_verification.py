@@ -210,6 +210,9 @@ def run_verification(pairs: pd.DataFrame, faces: pd.DataFrame, crops_dir, split:
                "pairs_per_fold": counts.to_dict(orient="records"), "method": settings.method,
                "open_set_far": far, "open_set_folds": calibration_folds(settings, scores),
                "open_set_thresholds": open_set_thresholds(scores, far, settings.calibration_folds),
+               # Every FAR's, for `--far` (the lowest is the default above).
+               "open_set_thresholds_at_far": {f"{f:g}": open_set_thresholds(scores, f, settings.calibration_folds)
+                                              for f in sorted(settings.fars)},
                "conditions": {c: {s: metric_values(row) for s, row in group.set_index("strategy").iterrows()}
                               for c, group in summary.groupby("condition", sort=False)}}
     write_csv(outputs["table"], summary)
