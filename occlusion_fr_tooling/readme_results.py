@@ -614,7 +614,7 @@ def tool_summary(results: Path, seed: int) -> list[str]:
     default = verify.loc[verify["default_layout"], "layout"].iloc[0]
     shown = verify[verify["layout"].isin([NO_FDM, default]) & verify["condition"].isin(["clean", "face_mask"])]
     parts = [f"at FAR {far:g}: " + ", ".join(
-        f"{r.condition} {'no FDM' if r.layout == NO_FDM else r.layout} {r.measured_far:.4f} (TAR {100 * r.tar:.1f}%)"
+        f"{r.condition} {'no FDM' if r.layout == NO_FDM else r.layout} {r.measured_far:.3f} (TAR {100 * r.tar:.1f}%)"
         for r in group.itertuples(index=False)) for far, group in shown.groupby("declared_far", sort=True)]
     return [f"- The tool's thresholds (`make bench-tool`: seed {seed}'s bundle through the API on pairs of the folds "
             f"that did not calibrate them), measured FAR " + "; ".join(parts) + f". Its rank-1 on the test probes "
@@ -637,7 +637,7 @@ def tool_examples(results: Path, seed: int) -> list[str]:
     path = seed_dir(results, seed) / "tool_examples.md"
     if not path.is_file():
         return []
-    text = path.read_text().split("\n")
+    text = path.read_text().rstrip("\n").split("\n")
     return [f"The tool on seed {seed}'s bundle (`results/lfw/seed{seed}/tool_examples.md`, "
             "`python -m occlusion_fr_tooling.tool_examples`): " + text[2], "", *text[4:]]
 

@@ -38,15 +38,22 @@ def rule_stages(rules_dir: Path) -> dict[str, str]:
     return stages
 
 
+# Rules that measure a finished run (`make bench-tool`), not part of one: not in a seed's time.
+MEASUREMENT_RULES = ("tool_benchmark",)
+
+
 def benchmark_table(benchmark_dir: Path, stages: dict[str, str]) -> pd.DataFrame:
-    """One row per benchmark file: job (file stem), rule, stage, seconds, max_rss (MB). A file
-    is ``{rule}.tsv`` or ``{rule}_{wildcards}.tsv``; the longest matching rule name wins. Files
-    of no known rule are an error (a renamed rule leaves stale files behind)."""
+    """One row per benchmark file of a run's jobs: job (file stem), rule, stage, seconds,
+    max_rss (MB). A file is ``{rule}.tsv`` or ``{rule}_{wildcards}.tsv``; the longest matching
+    rule name wins. Files of no known rule are an error (a renamed rule leaves stale files
+    behind); those of MEASUREMENT_RULES are left out."""
     rows = []
     for path in sorted(Path(benchmark_dir).glob("*.tsv")):
         rule = max((r for r in stages if path.stem == r or path.stem.startswith(r + "_")), key=len, default=None)
         if rule is None:
             raise ValueError(f"{path}: no rule in rules/*.smk matches this benchmark file")
+        if rule in MEASUREMENT_RULES:
+            continue
         record = pd.read_csv(path, sep="\t").iloc[-1]  # the latest run of the job
         rows.append({"job": path.stem, "rule": rule, "stage": stages[rule], "seconds": float(record["s"]),
                      "max_rss": float(record["max_rss"]) if record["max_rss"] != "-" else float("nan")})
