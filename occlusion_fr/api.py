@@ -22,8 +22,8 @@ import numpy as np
 import torch
 from PIL import UnidentifiedImageError
 
-from occlusion_fr.bundle import (BASE_CNN_METRICS, BASE_CNN_WEIGHTS, GALLERY, SEGMENTER_WEIGHTS, Bundle,
-                                 BundleSettings)
+from occlusion_fr.bundle import (BASE_CNN_METRICS, BASE_CNN_WEIGHTS, GALLERY, NO_REGION, REGIONS,
+                                 SEGMENTER_WEIGHTS, Bundle, BundleSettings)
 from occlusion_fr.crop import crop_box, crop_image
 from occlusion_fr.detect import Detection, MTCNNDetector
 from occlusion_fr.io import read_rgb
@@ -169,10 +169,12 @@ class Recognizer:
             gallery.masked[key] = MaskedGallery(self.models.embedder, gallery.maps, gallery.identities, layout)
         return gallery.masked[key]
 
-    def threshold(self, layout: MaskingLayout | None, far: float | None = None) -> tuple[float | None, float | None]:
+    def threshold(self, layout: MaskingLayout | None, far: float | None = None, discarding: bool = False
+                  ) -> tuple[float | None, float | None]:
         """(the open-set score threshold, a score above it accepts; the FAR it stands for): at
-        ``far`` (one the bundle was calibrated at) or the bundle's default, its lowest. (None,
-        None) for a run without a pairs file."""
+        ``far`` (one the bundle was calibrated at) or the bundle's default, its lowest, for a
+        comparison whose FDM discards a region (``discarding``) or none: masked impostors score
+        higher, so each case has its own. (None, None) for a run without a pairs file."""
         if self.bundle.open_set_thresholds is None:
             return None, None
         if far is None:
@@ -183,7 +185,8 @@ class Recognizer:
                 raise ValueError(f"FAR {far:g} is not calibrated in the bundle (it has: {', '.join(calibrated)}; "
                                  "verification.fars)")
             thresholds = calibrated[f"{far:g}"]
-        threshold = thresholds.get(layout.name if layout else NO_FDM)
+        groups = thresholds.get(layout.name if layout else NO_FDM)
+        threshold = None if groups is None else groups[REGIONS if discarding else NO_REGION]
         return (None, None) if threshold is None else (float(threshold), float(far))
 
     # -- the three uses ---------------------------------------------------------------------------
@@ -207,14 +210,14 @@ class Recognizer:
         chosen = self.masking_layout(layout)
         maps, _, selections = self.analyse(crops, chosen)
         identities, scores = self.masked_gallery(gallery, chosen).identity_scores(maps, selections)
-        threshold, far = self.threshold(chosen, far)
         answers = []
         for row, selection in zip(scores, selections):
+            threshold, used_far = self.threshold(chosen, far, bool(selection))
             order = np.argsort(-row, kind="stable")[:top_k]
             best = float(row[order[0]])
             accepted = threshold is None or best > threshold
             answers.append({"identity": str(identities[order[0]]) if accepted else UNKNOWN, "score": best,
-                            "threshold": threshold, "far": far,
+                            "threshold": threshold, "far": used_far,
                             "layout": chosen.name if chosen else NO_FDM, "discarded_regions": list(selection),
                             "top": [{"identity": str(identities[i]), "score": float(row[i])} for i in order]})
         return answers
@@ -244,10 +247,13 @@ class Recognizer:
         maps, _, selections = self.analyse([*crops1, *crops2], chosen)
         unions = [chosen.union(a, b) for a, b in zip(selections[:n], selections[n:])] if chosen else [()] * n
         scores = self.models.embedder.pair_scores(maps[:n], maps[n:], unions, chosen)
-        threshold, far = self.threshold(chosen, far)
-        return [{"verified": None if threshold is None else bool(score > threshold), "score": float(score),
-                 "threshold": threshold, "far": far, "layout": chosen.name if chosen else NO_FDM,
-                 "discarded_regions": list(union)} for score, union in zip(scores, unions)]
+        answers = []
+        for score, union in zip(scores, unions):
+            threshold, used_far = self.threshold(chosen, far, bool(union))
+            answers.append({"verified": None if threshold is None else bool(score > threshold), "score": float(score),
+                            "threshold": threshold, "far": used_far, "layout": chosen.name if chosen else NO_FDM,
+                            "discarded_regions": list(union)})
+        return answers
 
     def enroll(self, folder) -> tuple[Gallery, list[dict]]:
         """A gallery of ``folder/<identity>/<image>`` photos, and the files left out with why."""

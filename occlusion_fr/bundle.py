@@ -2,7 +2,9 @@
 
 ``bundle.json`` (the manifest) lists every file with its sha256 and size, the run's settings
 (``BundleSettings``: crop and detection, segmenter, overlap threshold, default layout, config
-fingerprint), the layouts and the open-set thresholds of the verification. The ``bundle`` rule
+fingerprint), the layouts and the open-set thresholds calibrated on the verification's pairs
+(``pair_verification.tool_thresholds``: per FAR, strategy and whether the FDM discards a region).
+The ``bundle`` rule
 writes it through ``run_bundle``; the API reads it through ``Bundle.read``, which checks every
 listed file first, so a tampered, truncated or incomplete bundle is refused with the file
 named, before anything is unpickled. A new field is added here, in ``BundleSettings``.
@@ -33,6 +35,9 @@ from occlusion_fr.models.checkpoints import fingerprint
 
 FORMAT = "occlusion-fr-bundle/1"
 MANIFEST = "bundle.json"
+# The threshold groups of a strategy: comparisons whose FDM discards a region score higher
+# (impostors too) than those it leaves whole, so each has its own threshold.
+NO_REGION, REGIONS = "no_region", "regions"
 BASE_CNN_WEIGHTS, BASE_CNN_METRICS, SEGMENTER_WEIGHTS, GALLERY = "base_cnn.pt", "base_cnn.json", "segmenter.pt", "gallery.npz"
 
 
@@ -80,9 +85,9 @@ class Bundle:
     settings: BundleSettings
     layouts: list  # masking layout names
     open_set_far: float | None  # the FAR the thresholds stand for; None: the run had no pairs file
-    open_set_thresholds: dict | None  # strategy -> score threshold
+    open_set_thresholds: dict | None  # strategy -> {"no_region", "regions"} -> score threshold (default FAR)
     open_set_folds: list | None  # the pairs file's folds that calibrated them (a benchmark measures the others)
-    open_set_thresholds_at_far: dict | None  # "FAR" (as %g) -> strategy -> threshold, for every calibrated FAR
+    open_set_thresholds_at_far: dict | None  # "FAR" (as %g) -> strategy -> group -> threshold
 
     @classmethod
     def read(cls, folder) -> Bundle:
@@ -168,18 +173,20 @@ def read_bundle(bundle_dir) -> dict:
 
 
 def run_bundle(out_dir, base_cnn: tuple, segmenter_weights, train_maps, split_csv, layouts: dict[str, tuple],
-               verification_json, settings: BundleSettings) -> dict:
+               thresholds_at_far: dict | None, calibration_folds: list | None, settings: BundleSettings) -> dict:
     """Pack a run: ``base_cnn`` = (weights, metrics), ``layouts`` = {name: (regions json, mask
-    files)}; the gallery is the training split's clean feature maps with their identities."""
+    files)}, ``thresholds_at_far`` as ``tool_thresholds`` makes them from the ``calibration_folds``
+    (None for a run without a pairs file: identify then never answers unknown); the gallery is the
+    training split's clean feature maps with their identities."""
     from occlusion_fr.models.features import load_feature_maps, save_feature_maps
     from occlusion_fr.split import identities_by_image
 
     identity_of = identities_by_image(split_csv)
-    # Without a pairs file there is no open-set threshold: identify then never answers unknown.
-    verification = read_json(verification_json) if verification_json else {"open_set_far": None,
-                                                                            "open_set_thresholds": None,
-                                                                            "open_set_folds": None,
-                                                                            "open_set_thresholds_at_far": None}
+    default_far = min(thresholds_at_far, key=float) if thresholds_at_far else None
+    calibration = {"open_set_far": None if default_far is None else float(default_far),
+                   "open_set_thresholds": thresholds_at_far[default_far] if thresholds_at_far else None,
+                   "open_set_folds": sorted(calibration_folds) if thresholds_at_far else None,
+                   "open_set_thresholds_at_far": thresholds_at_far}
     with tempfile.TemporaryDirectory() as scratch:
         gallery = Path(scratch) / GALLERY
         names, maps = load_feature_maps(train_maps)
@@ -189,9 +196,4 @@ def run_bundle(out_dir, base_cnn: tuple, segmenter_weights, train_maps, split_cs
         for name, (regions, masks) in layouts.items():
             files[f"layouts/{name}/regions.json"] = regions
             files.update({f"layouts/{name}/masks/{Path(m).name}": m for m in masks})
-        return write_bundle(out_dir, files, {**settings.to_dict(), "layouts": list(layouts),
-                                             "open_set_far": verification["open_set_far"],
-                                             "open_set_thresholds": verification["open_set_thresholds"],
-                                             "open_set_folds": verification["open_set_folds"],
-                                             "open_set_thresholds_at_far":
-                                                 verification["open_set_thresholds_at_far"]})
+        return write_bundle(out_dir, files, {**settings.to_dict(), "layouts": list(layouts), **calibration})

@@ -347,9 +347,11 @@ def pairs_file(wildcards):
     return str(Path(workflow.basedir) / settings["pairs"])
 
 
-def verification_metrics(wildcards):
-    """The verification's metrics (open-set thresholds) when the dataset has a pairs file."""
-    return [run_results("verification.json", wildcards.dataset, wildcards.seed)] if has_pairs(wildcards.dataset) else []
+def verification_scores(wildcards):
+    """The verification's pair scores (the tool's thresholds are calibrated on them) when the
+    dataset has a pairs file."""
+    return ([run_results("verification/scores.csv.gz", wildcards.dataset, wildcards.seed)]
+            if has_pairs(wildcards.dataset) else [])
 
 
 def image_folder_settings(wildcards):

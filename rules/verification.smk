@@ -88,12 +88,14 @@ rule bundle:
         segmenter=run_results("models/segmenter/weights.pt"),
         gallery=run_results("features/train/clean.npz"),
         split=run_results("split.csv"),
-        verification=verification_metrics,
+        pair_scores=verification_scores,
     output:
         bundle=directory(run_results("bundle")),
     params:
         layouts=LAYOUTS,
         settings=bundle_settings,
+        fars=config["verification"]["fars"],
+        calibration_folds=config["verification"]["calibration_folds"],
     log:
         run_results("logs/bundle.log"),
     benchmark:

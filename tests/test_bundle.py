@@ -57,11 +57,13 @@ def test_the_typed_contract_round_trips_and_names_what_a_manifest_lacks(tmp_path
     (tmp_path / "m.npy").write_bytes(b"mask")
     (tmp_path / "r.json").write_text('{"regions": {}}')
     files = {"layouts/lm2/masks/eyes.npy": tmp_path / "m.npy", "layouts/lm2/regions.json": tmp_path / "r.json"}
-    fields = {**settings().to_dict(), "layouts": ["lm2"], "open_set_far": 0.001, "open_set_thresholds": {"lm2": 0.4},
-              "open_set_folds": [0, 1], "open_set_thresholds_at_far": {"0.01": {"lm2": 0.3}, "0.001": {"lm2": 0.4}}}
+    fields = {**settings().to_dict(), "layouts": ["lm2"], "open_set_far": 0.001,
+              "open_set_thresholds": {"lm2": {"no_region": 0.4, "regions": 0.5}}, "open_set_folds": [0, 1],
+              "open_set_thresholds_at_far": {"0.01": {"lm2": {"no_region": 0.3, "regions": 0.35}},
+                                             "0.001": {"lm2": {"no_region": 0.4, "regions": 0.5}}}}
     write_bundle(tmp_path / "b", files, fields)
     bundle = Bundle.read(tmp_path / "b")
-    assert bundle.settings == settings() and bundle.open_set_thresholds == {"lm2": 0.4}
+    assert bundle.settings == settings() and bundle.open_set_thresholds == {"lm2": {"no_region": 0.4, "regions": 0.5}}
     assert bundle.open_set_folds == [0, 1]
     assert bundle.mask_files("lm2") == [tmp_path / "b" / "layouts/lm2/masks/eyes.npy"]
     with pytest.raises(BundleError, match="does not list gallery.npz"):

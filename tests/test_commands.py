@@ -14,6 +14,7 @@ from PIL import Image
 
 from occlusion_fr.api import PhotoError, Recognizer
 from occlusion_fr.bundle import BundleError, read_bundle
+from occlusion_fr.evaluation.pair_verification import tool_thresholds
 from conftest import snakemake
 
 pytestmark = pytest.mark.slow
@@ -145,11 +146,13 @@ def test_the_api_answers_as_the_command(bundle, people):
 def test_a_bundle_matches_its_run_and_a_tampered_one_is_refused(tiny_run, bundle, tmp_path):
     manifest = read_bundle(bundle)
     run_dir = tiny_run / "results" / "synthetic" / "seed0"
-    verification = json.loads((run_dir / "verification.json").read_text())
-    assert manifest["open_set_thresholds"] == verification["open_set_thresholds"]
-    assert manifest["open_set_folds"] == verification["open_set_folds"] == [0, 1, 2, 3, 4]
-    assert manifest["open_set_thresholds_at_far"] == verification["open_set_thresholds_at_far"]
+    # The thresholds: calibrated on the verification's pair scores of folds 0-4, per FAR, strategy
+    # and group (a region discarded or none).
+    scores = pd.read_csv(run_dir / "verification" / "scores.csv.gz", keep_default_na=False)
+    assert manifest["open_set_folds"] == [0, 1, 2, 3, 4]
+    assert manifest["open_set_thresholds_at_far"] == pytest.approx(tool_thresholds(scores, [0.01, 0.001], range(5)))
     assert manifest["open_set_thresholds_at_far"][f"{manifest['open_set_far']:g}"] == manifest["open_set_thresholds"]
+    assert set(manifest["open_set_thresholds"]["lm2"]) == {"no_region", "regions"}
     assert set(manifest["layouts"]) == {"grid3x3", "lm1", "lm2"} and manifest["default_layout"] == "lm2"
     assert len([f for f in manifest["files"] if f.startswith("layouts/lm2/masks/")]) == 5
     for region_file in (run_dir / "masks" / "lm2").glob("*.npy"):

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from occlusion_fr.bundle import NO_REGION, REGIONS
 from occlusion_fr.datasets.pairs import identity_disjoint
 from occlusion_fr.evaluation.verification import tar_at_far, verification_summary
 from occlusion_fr.io import atomic_path, save_figure, write_csv, write_json, write_text
@@ -153,6 +154,28 @@ def open_set_thresholds(scores: pd.DataFrame, far: float, folds=None) -> dict[st
     thresholds = {strategy: tar_at_far(group["score"].to_numpy(), group["same"].to_numpy(bool), far)["threshold"]
                   for strategy, group in scores.groupby("strategy", sort=False)}
     return {strategy: None if np.isnan(value) else value for strategy, value in thresholds.items()}
+
+
+def tool_thresholds(scores: pd.DataFrame, fars, folds) -> dict:
+    """The thresholds a bundle carries for ``identify`` and ``verify``, from the verification's
+    pair scores of the calibration ``folds``: {"FAR" (%g): {strategy: {no_region, regions}}}, each
+    the threshold at that FAR over every condition's impostor pairs of the group (pairs with no
+    region discarded / with some); a group without calibration pairs takes the strategy's
+    threshold over all its pairs."""
+    calibration = scores[scores["fold"].isin(folds)]
+    if calibration.empty:
+        raise ValueError(f"verification.calibration_folds {list(folds)}: no scored pair in these folds (folds are "
+                         "numbered from 0, as in verification.json's pairs_per_fold)")
+    discarded = calibration["regions"].fillna("").astype(str) != ""
+    out = {}
+    for far in sorted(fars):
+        pooled = open_set_thresholds(calibration, far)
+        out[f"{far:g}"] = {strategy: {
+            group: (open_set_thresholds(calibration[(calibration["strategy"] == strategy) & mask], far)[strategy]
+                    if ((calibration["strategy"] == strategy) & mask & ~calibration["same"].astype(bool)).any()
+                    else pooled[strategy]) for group, mask in ((NO_REGION, ~discarded), (REGIONS, discarded))}
+            for strategy in pooled}
+    return out
 
 
 def verification_markdown(summary: pd.DataFrame, counts: pd.DataFrame, dataset: str, far: float) -> str:
