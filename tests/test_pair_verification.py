@@ -45,26 +45,26 @@ def test_open_set_threshold_lets_at_most_far_of_every_conditions_impostors_throu
 def test_tool_thresholds_are_per_group_and_read_only_the_calibration_folds():
     rng = np.random.default_rng(2)
     frames = []
-    for fold in (0, 1):
-        # Masked impostors (a region discarded) score higher than whole ones; fold 1 higher still.
-        frames.append(pd.DataFrame({"fold": fold, "strategy": "lm2", "regions": "", "same": False,
-                                    "score": rng.normal(0.0 + fold, 0.1, 2000)}))
+    for fold in (0, 1):  # fold 1's scores are higher still: calibrating on it would move every threshold
+        # No FDM over every pair; lm2 leaves half the pairs whole (the same scores) and masks the
+        # other half, whose impostors then score higher.
+        whole = rng.normal(0.0 + fold, 0.1, 2000)
+        frames.append(pd.DataFrame({"fold": fold, "strategy": "none", "regions": "", "same": False,
+                                    "score": np.r_[whole, rng.normal(0.05 + fold, 0.1, 2000)]}))
+        frames.append(pd.DataFrame({"fold": fold, "strategy": "lm2", "regions": "", "same": False, "score": whole}))
         frames.append(pd.DataFrame({"fold": fold, "strategy": "lm2", "regions": "mouth", "same": False,
                                     "score": rng.normal(0.3 + fold, 0.1, 2000)}))
-    frames.append(pd.DataFrame({"fold": 0, "strategy": "none", "regions": "", "same": False,
-                                "score": rng.normal(0.0, 0.1, 2000)}))
     scores = pd.concat(frames, ignore_index=True)
     thresholds = tool_thresholds(scores, [0.01, 0.001], folds=[0])
     assert set(thresholds) == {"0.01", "0.001"}
-    lm2 = thresholds["0.01"]["lm2"]
-    whole, masked = scores[(scores["fold"] == 0) & (scores["regions"] == "")], scores[(scores["fold"] == 0) &
-                                                                                      (scores["regions"] != "")]
-    assert lm2["no_region"] == open_set_thresholds(whole, 0.01)["lm2"]
-    assert lm2["regions"] == open_set_thresholds(masked, 0.01)["lm2"] and lm2["regions"] > lm2["no_region"] + 0.2
-    # No FDM never discards: its group without pairs takes the strategy's threshold over all of them.
-    none = thresholds["0.01"]["none"]
-    assert none["regions"] == none["no_region"] == open_set_thresholds(scores[scores["strategy"] == "none"], 0.01)["none"]
-    assert thresholds["0.001"]["lm2"]["regions"] > lm2["regions"]
+    fold0 = scores[scores["fold"] == 0]
+    unmasked = open_set_thresholds(fold0[fold0["strategy"] == "none"], 0.01)["none"]
+    # A comparison that discards nothing is unmasked with any layout: no FDM's threshold.
+    assert thresholds["0.01"]["lm2"]["no_region"] == thresholds["0.01"]["none"]["no_region"] == unmasked
+    masked = open_set_thresholds(fold0[fold0["regions"] != ""], 0.01)["lm2"]
+    assert thresholds["0.01"]["lm2"]["regions"] == masked and masked > unmasked + 0.2
+    assert thresholds["0.01"]["none"]["regions"] == unmasked  # no FDM never discards
+    assert thresholds["0.001"]["lm2"]["regions"] > masked
     with pytest.raises(ValueError, match="calibration_folds"):
         tool_thresholds(scores, [0.01], folds=[7])
 

@@ -158,23 +158,23 @@ def open_set_thresholds(scores: pd.DataFrame, far: float, folds=None) -> dict[st
 
 def tool_thresholds(scores: pd.DataFrame, fars, folds) -> dict:
     """The thresholds a bundle carries for ``identify`` and ``verify``, from the verification's
-    pair scores of the calibration ``folds``: {"FAR" (%g): {strategy: {no_region, regions}}}, each
-    the threshold at that FAR over every condition's impostor pairs of the group (pairs with no
-    region discarded / with some); a group without calibration pairs takes the strategy's
-    threshold over all its pairs."""
+    pair scores of the calibration ``folds``: {"FAR" (%g): {strategy: {no_region, regions}}}.
+    A comparison that discards no region is an unmasked one whatever the layout, so ``no_region``
+    is no FDM's threshold over every condition's impostor pairs (the same pair gets the same
+    verdict with any layout); ``regions`` is the layout's over its pairs that discard a region
+    (masked impostors score higher), no FDM's where it has none."""
     calibration = scores[scores["fold"].isin(folds)]
     if calibration.empty:
         raise ValueError(f"verification.calibration_folds {list(folds)}: no scored pair in these folds (folds are "
                          "numbered from 0, as in verification.json's pairs_per_fold)")
-    discarded = calibration["regions"].fillna("").astype(str) != ""
+    discarding = calibration["regions"].fillna("").astype(str) != ""
     out = {}
     for far in sorted(fars):
-        pooled = open_set_thresholds(calibration, far)
-        out[f"{far:g}"] = {strategy: {
-            group: (open_set_thresholds(calibration[(calibration["strategy"] == strategy) & mask], far)[strategy]
-                    if ((calibration["strategy"] == strategy) & mask & ~calibration["same"].astype(bool)).any()
-                    else pooled[strategy]) for group, mask in ((NO_REGION, ~discarded), (REGIONS, discarded))}
-            for strategy in pooled}
+        unmasked = open_set_thresholds(calibration[calibration["strategy"] == NO_FDM], far)[NO_FDM]
+        masked = open_set_thresholds(calibration[discarding], far) if discarding.any() else {}
+        out[f"{far:g}"] = {strategy: {NO_REGION: unmasked,
+                                      REGIONS: unmasked if masked.get(strategy) is None else masked[strategy]}
+                           for strategy in dict.fromkeys(calibration["strategy"])}
     return out
 
 
