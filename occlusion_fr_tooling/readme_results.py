@@ -222,9 +222,11 @@ def machines_text(results: Path, seeds: list[int]) -> str:
 
 def methods_text(results: Path, seeds: list[int]) -> str:
     """The test-time method each seed's tables were scored with (verification.json's ``method``;
-    runs from before the setting scored with the paper's, before_bn without normalisation)."""
+    runs from before the setting, or before verification, scored with the paper's: before_bn
+    without normalisation)."""
     def method(seed: int) -> str:
-        recorded = read_json(seed_dir(results, seed) / "verification.json").get("method")
+        verification = seed_dir(results, seed) / "verification.json"
+        recorded = read_json(verification).get("method") if verification.exists() else None
         return ("before_bn, none (the paper's; scored before the setting existed)" if recorded is None else
                 f"{recorded['position']}, {recorded['normalisation']}")
     methods = {seed: method(seed) for seed in seeds}

@@ -142,7 +142,8 @@ def test_experiment_on_a_layout_key_reruns_only_that_layout(origin):
                                    ("percentile_sweep", f"{run_wildcards}, masking_layout=lm1"),
                                    ("percentile_sweeps", run_wildcards), ("method_selection", run_wildcards),
                                    ("open_set", run_wildcards),
-                                   ("bundle", run_wildcards), ("across_seeds", "dataset=synthetic")]), output[-5000:]
+                                   ("bundle", run_wildcards), ("across_seeds", "dataset=synthetic"),
+                                   ("open_set_across_seeds", "dataset=synthetic")]), output[-5000:]
     after = hashes(repo)
     changed = {path for path in after if after[path] != before.get(path)}
     assert any(path.startswith(f"{RUN}/masks/lm1/") for path in changed)

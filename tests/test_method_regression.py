@@ -11,13 +11,14 @@ import torch
 
 import method_fixture as fixture
 from occlusion_fr.api import Face, Gallery, Recognizer
-from occlusion_fr.bundle import Bundle, BundleSettings
+from occlusion_fr.bundle import NO_REGION, REGIONS, Bundle, BundleSettings
 from occlusion_fr.evaluation.ablations import VARIANTS, fdm_ablations
 from occlusion_fr.evaluation.fdm_controls import fdm_controls
 from occlusion_fr.evaluation.pair_verification import pair_scores
 from occlusion_fr.evaluation.strategies import ProbeSet, evaluate_strategy
 from occlusion_fr.method.embedding import Embedder, MaskedGallery
 from occlusion_fr.method.layout import MaskingLayout
+from occlusion_fr.method.selection import NO_FDM
 from occlusion_fr.method.models import FaceModels
 from occlusion_fr.models.training import choose_device
 
@@ -68,7 +69,8 @@ def test_pair_scores_and_identify_are_unchanged(setting):
 
     settings = BundleSettings("fixture", 0, "fp", {"height": 128, "width": 96}, {}, {"encoder": "none"}, 0.5,
                               {"position": "before_bn", "normalisation": "none"}, "bands")
-    bundle = Bundle(REPO, {}, settings, ["bands"], 1e-3, {"none": 0.5, "bands": 0.5})
+    thresholds = {strategy: {NO_REGION: 0.5, REGIONS: 0.5} for strategy in (NO_FDM, "bands")}
+    bundle = Bundle(REPO, {}, settings, ["bands"], 1e-3, thresholds, [0], {"0.001": thresholds})
     gallery = Gallery(np.array([f"g{i}" for i in range(len(gallery_ids))]), gallery_ids, gallery_maps, "fp")
     recognizer = Recognizer(models, {"bands": layout}, gallery, bundle)
     for i, before in zip((0, 5, 9), BEFORE["identify"]):

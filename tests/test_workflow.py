@@ -171,7 +171,9 @@ def test_data_stage_end_to_end_then_incremental(tiny_run):
     # Every test-time method on the same pairs; the run's own gives the verification table's TAR.
     methods = pd.read_csv(out / "verification_methods.csv")
     assert len(methods) == 6 * 4 and methods["method"].nunique() == 6
-    run_rows = methods[methods["method"] == "before_bn, none"].set_index("strategy")
+    run_method = "{position}, {normalisation}".format(**verification["method"])
+    assert run_method == "before_bn, centre"  # config.yaml's default
+    run_rows = methods[methods["method"] == run_method].set_index("strategy")
     clean = summary[summary["condition"] == "clean"].set_index("strategy")
     assert run_rows["tar_clean"].to_dict() == pytest.approx(clean["tar_at_far_0.001"].to_dict(), nan_ok=True)
     assert run_rows["open_set_threshold"].to_dict() == pytest.approx(verification["open_set_thresholds"], abs=1e-4)
