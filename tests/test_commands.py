@@ -186,7 +186,8 @@ def test_the_tool_benchmark_measures_the_bundle_on_pairs_that_never_set_its_thre
     assert set(verify["layout"]) == {"none", *manifest["layouts"]}
     assert sorted(verify["declared_far"].unique()) == sorted(map(float, manifest["open_set_thresholds_at_far"]))
     assert verify["measured_far"].between(0, 1).all() and verify["tar"].between(0, 1).all()
-    assert np.allclose(verify["false_accepts"], verify["measured_far"] * verify["impostor_pairs"])
+    # The CSV holds rates to 3 decimals (occlusion_fr.io.write_csv).
+    assert np.allclose(verify["false_accepts"] / verify["impostor_pairs"], verify["measured_far"], atol=5e-4)
     # Only pairs of the folds that did not calibrate the thresholds: as many as those folds kept.
     kept = {f["fold"]: f["kept"] for f in json.loads((out.parent / "verification.json").read_text())["pairs_per_fold"]}
     clean = verify[verify["condition"] == "clean"].iloc[0]

@@ -176,7 +176,8 @@ def test_data_stage_end_to_end_then_incremental(tiny_run):
     run_rows = methods[methods["method"] == run_method].set_index("strategy")
     clean = summary[summary["condition"] == "clean"].set_index("strategy")
     assert run_rows["tar_clean"].to_dict() == pytest.approx(clean["tar_at_far_0.001"].to_dict(), nan_ok=True)
-    assert run_rows["open_set_threshold"].to_dict() == pytest.approx(verification["open_set_thresholds"], abs=1e-4)
+    # The CSV holds 3 decimals (occlusion_fr.io.write_csv), the JSON the threshold itself.
+    assert run_rows["open_set_threshold"].to_dict() == pytest.approx(verification["open_set_thresholds"], abs=5e-4)
     assert "(the run's)" in (out / "verification_methods.md").read_text()
     # The open set: the unseen people (1 to 5 images each), none of them in the split.
     open_set = pd.read_csv(out / "open_set.csv")
