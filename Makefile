@@ -65,7 +65,8 @@ test-fast: $(STAMP)
 # Stage times and peak memory of run seed SEED (benchmark files), what editing one masking layout
 # would rerun and cost, this machine's limit against each training stage (written to
 # results/compute_limits/), and the training settings worth trying against fp32 eager (ratios
-# measured in this one run; torch.compile takes minutes: BENCH_COMPILE=--no-compile skips it).
+# measured in this one run; torch.compile takes minutes: BENCH_COMPILE=--no-compile skips it), and
+# the evaluation's scoring with and without the shared embedding cache.
 SEED ?= 0
 BENCH_COMPILE ?=
 bench: $(STAMP)
@@ -74,6 +75,7 @@ bench: $(STAMP)
 	$(BIN)/python -m occlusion_fr_tooling.compute_limits
 	$(BIN)/python -m occlusion_fr_tooling.train_throughput --dataset $(DATASET) $(BENCH_COMPILE)
 	$(BIN)/python -m occlusion_fr_tooling.mask_generator_throughput
+	$(BIN)/python -m occlusion_fr_tooling.embedding_cache_throughput
 
 # Whether the tool's numbers hold for run seed SEED's bundle (runs what it needs first): declared
 # against measured FAR on held-out pairs, tool against Table 1 rank-1 (tool_benchmark/summary.md).

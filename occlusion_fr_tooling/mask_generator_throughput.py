@@ -3,7 +3,8 @@
 The generators train on cached (clean, occluded) feature-map pairs. This times PDSN training
 steps on random 512x8x6 maps with the chosen device's bf16 autocast, with the maps (a) stored as
 bfloat16 and cast per batch to float32 channels_last (as before), (b) stored as float32 in the
-default layout (what `train_mask_generator` does), and prints pairs per second and the ratio.
+default layout (what `train_mask_generator` does), and prints pairs per second and the ratio;
+on a CPU with bf16, also (b) under fp32 eager, whether bf16 autocast pays for this stage here.
 Usage: python -m occlusion_fr_tooling.mask_generator_throughput [--pairs 640]
 """
 
@@ -16,7 +17,7 @@ import torch
 
 from occlusion_fr.masking.generator import MaskGenerator, pdsn_loss
 from occlusion_fr.models.base_cnn import BaseCNN
-from occlusion_fr.models.training import choose_device
+from occlusion_fr.models.training import choose_device, machine
 
 
 def pairs_per_second(base, clean, occluded, labels, to_batch, channels_last: bool, device, batch: int = 64,
@@ -58,6 +59,11 @@ def main() -> None:
                              lambda x: x, False, device)
     print(f"mask generator ({device.device}, {device.precision}): bf16 maps -> channels_last batches "
           f"{before:.0f} pairs/s, float32 maps in the default layout {after:.0f} pairs/s, ratio {after / before:.2f}x")
+    if device.bf16:  # precision auto chose bf16 autocast: is it worth it for this stage on this CPU?
+        fp32 = pairs_per_second(base, clean.float(), occluded.float(), labels, lambda x: x, False,
+                                choose_device("fp32"))
+        print(f"mask generator, float32 maps in the default layout: fp32 eager {fp32:.0f} pairs/s, "
+              f"{device.precision} autocast {after:.0f} pairs/s, ratio {after / fp32:.2f}x ({machine()['description']})")
 
 
 if __name__ == "__main__":

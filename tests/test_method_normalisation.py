@@ -52,7 +52,7 @@ def test_each_fdm_has_its_own_cohort_mean_and_none_leaks_into_another(maps):
         fresh = Embedder(model, device, MethodSettings(normalisation="centre"), cohort=gallery_maps)
         np.testing.assert_allclose(shared(gallery_maps, mask), fresh(gallery_maps, mask), atol=1e-6)
         np.testing.assert_allclose(seen, fresh(gallery_maps, mask), atol=1e-6)
-    assert len(shared._cohort) == 2  # one cohort embedding per FDM, keyed by the mask's content
+    assert len(shared.cache) == 2  # one cohort embedding per FDM, keyed by the mask's content
     # Centring the lower mask's faces by the upper mask's cohort mean would leave an offset.
     raw_lower = shared.raw(gallery_maps, lower)
     wrong = raw_lower - shared.cohort(upper).mean(0)
@@ -67,7 +67,7 @@ def test_after_bn_and_normalisation_run_through_the_masked_gallery(maps):
         gallery = MaskedGallery(embedder, gallery_maps, ids, layout)
         ranks = gallery.selection_ranks(gallery_maps, ids, [("lower",)] * len(ids))
         assert ranks.shape == (len(ids),) and (ranks == 0).all()  # each gallery face finds itself
-    assert len(embedder._cohort) == 1  # the cohort embedded once for the one FDM used
+    assert len(embedder.cache) == 1  # the cohort (here also gallery and probes) embedded once for the one FDM
 
 
 def test_s_norm_is_the_mean_of_both_sides_z_scores():

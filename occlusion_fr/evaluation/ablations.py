@@ -71,7 +71,7 @@ def fdm_ablations(gallery: MaskedGallery, probe_sets: list[ProbeSet], overlap_th
             for regions, members in group_rows(selected).items():
                 mask, position = variant_mask(variant, layout, regions, gallery.map_shape)
                 key = () if mask is None else (variant, regions)
-                embedded = gallery.embedder(probes.maps[members], mask, position)
+                embedded = gallery.embedder(probes.maps, mask, position, rows=members)
                 ranks[members] = gallery.ranks(embedded, probes.labels[members], gallery.embeddings(key, mask, position),
                                                mask, position)
                 kept[members] = 1.0 if mask is None else float(mask.mean())

@@ -50,7 +50,7 @@ def control_ranks(gallery: MaskedGallery, probes: ProbeSet, selected: list[Selec
     def masked_ranks(rows, probe_mask, gallery_embeddings, keep=True):
         """Ranks of the probes ``rows`` under ``probe_mask`` against ``gallery_embeddings``; a score
         normalisation reads the cohort under the probe's mask."""
-        embedded = gallery.embedder(probes.maps[rows], probe_mask, keep=keep)
+        embedded = gallery.embedder(probes.maps, probe_mask, keep=keep, rows=rows)
         return gallery.ranks(embedded, probes.labels[rows], gallery_embeddings, probe_mask, keep=keep)
 
     for regions, rows in sorted(group_rows(selected).items(), key=lambda item: item[0]):

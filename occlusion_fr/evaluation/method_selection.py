@@ -55,7 +55,7 @@ def method_selection(embedder: Embedder, gallery_maps, gallery_labels, probe_set
     at ``far`` over every set's impostor scores and the share of clean genuine scores above it."""
     rows = []
     for method in methods:
-        method_embedder = Embedder(embedder.model, embedder.device, method, cohort=gallery_maps)
+        method_embedder = Embedder(embedder.model, embedder.device, method, gallery_maps, embedder.cache)
         for layout in [None, *layouts]:
             gallery = MaskedGallery(method_embedder, gallery_maps, gallery_labels, layout)
             results = {probes.name: open_set_scores(gallery, probes, overlap_threshold) for probes in probe_sets}

@@ -93,12 +93,12 @@ def random_control_scores(gallery: MaskedGallery, maps: torch.Tensor, selections
     scores = np.empty((len(selections), len(np.unique(gallery.labels))))
     for selection, rows in group_rows(selections).items():
         if not selection:
-            scores[rows] = gallery.selection_scores(maps[rows], ())[1]
+            scores[rows] = gallery.selection_scores(maps, (), rows)[1]
             continue
         rng = np.random.default_rng([seed, zlib.crc32("+".join(selection).encode())])
         mask = random_like(gallery.fdm(selection), rng)
         embedded = gallery.embeddings((RANDOM, selection), mask)
-        scores[rows] = gallery.scores(gallery.embedder(maps[rows], mask), embedded, mask)[1]
+        scores[rows] = gallery.scores(gallery.embedder(maps, mask, rows=rows, keep=False), embedded, mask)[1]
     return scores
 
 

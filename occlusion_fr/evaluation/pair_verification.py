@@ -70,11 +70,13 @@ def usable_pairs(pairs: pd.DataFrame, faces: pd.DataFrame, seen_identities) -> t
 
 
 def pair_scores(embedder: Embedder, maps1: torch.Tensor, maps2: torch.Tensor, occlusion2: np.ndarray,
-                layout: MaskingLayout | None, overlap_threshold: float) -> tuple[np.ndarray, list]:
-    """Score of each pair (row i of maps1 with row i of maps2), both masked by the FDM that the
-    second image's occlusion selects; and the selections."""
-    selections = layout.select(occlusion2, overlap_threshold) if layout else [()] * len(maps1)
-    return embedder.pair_scores(maps1, maps2, selections, layout), selections
+                layout: MaskingLayout | None, overlap_threshold: float, rows1=None, rows2=None
+                ) -> tuple[np.ndarray, list]:
+    """Score of each pair (row i of maps1[rows1] with row i of maps2[rows2], every row without
+    them), both masked by the FDM that the second image's occlusion (one per pair) selects; and
+    the selections."""
+    selections = layout.select(occlusion2, overlap_threshold) if layout else [()] * len(occlusion2)
+    return embedder.pair_scores(maps1, maps2, selections, layout, rows1, rows2), selections
 
 
 def verify_pairs(models: FaceModels, embedders: dict[str, Embedder], pairs: pd.DataFrame, faces: pd.DataFrame,
@@ -101,15 +103,15 @@ def verify_pairs(models: FaceModels, embedders: dict[str, Embedder], pairs: pd.D
     for condition in [CLEAN, *occlusions]:
         if condition == CLEAN:
             kept = np.ones(len(pairs), dtype=bool)
-            maps2, occlusion2 = maps[second], clean_occlusion[second]
+            maps2, index, occlusion2 = maps, second, clean_occlusion[second]
         else:
             renderer = Renderer(condition, occlusions[condition], region_layouts, seed, second_rows["image"])
             occluded, _, usable = render_crops(second_rows, second_crops, renderer)
             position = {image: i for i, image in enumerate(seconds[usable])}
             kept = pairs["image2"].isin(position).to_numpy()
             index = pairs.loc[kept, "image2"].map(position).to_numpy()
-            occluded_maps, occluded_masks = models.feature_maps(occluded), models.occlusion(occluded)
-            maps2, occlusion2 = occluded_maps[index], occluded_masks[index]
+            maps2 = models.feature_maps(occluded)
+            occlusion2 = models.occlusion(occluded)[index]
             if not usable.all():
                 log.warning("%s: %d of %d second images could not be occluded; %d pairs dropped", condition,
                             (~usable).sum(), len(usable), (~kept).sum())
@@ -118,8 +120,10 @@ def verify_pairs(models: FaceModels, embedders: dict[str, Embedder], pairs: pd.D
         same, folds = scored["same"].to_numpy(bool), scored["fold"].to_numpy()
         for method, embedder in embedders.items():
             for name, layout in [(NO_FDM, None), *layouts.items()]:
-                values, selections = pair_scores(embedder, maps[first[kept]], maps2, occlusion2, layout,
-                                                 overlap_threshold)
+                # The maps stay whole and rows pick the pairs' images: the embedders share one cache
+                # of raw embeddings by maps, mask and rows, so each is made once per condition.
+                values, selections = pair_scores(embedder, maps, maps2, occlusion2, layout, overlap_threshold,
+                                                 first[kept], index)
                 summary = verification_summary(values, same, folds, fars)
                 summaries.append({"method": method, **summary_row(condition, name, summary, selections)})
                 scores.append(pd.DataFrame({"method": method, "condition": condition, "strategy": name, "fold": folds,
@@ -217,8 +221,7 @@ def run_verification(pairs: pd.DataFrame, faces: pd.DataFrame, crops_dir, split:
     method = MethodSettings(**settings.method)
     models, region_layouts, layouts = files.load(settings.encoder, settings.precision, method)
     methods = dict.fromkeys([method, *(MethodSettings(**m) for m in settings.methods)])
-    embedders = {method_name(m): Embedder(models.base_cnn, models.device, m, models.embedder.cohort_maps)
-                 for m in methods}
+    embedders = {method_name(m): models.embedder.with_settings(m) for m in methods}
     every_summary, every_score, not_occluded = verify_pairs(
         models, embedders, kept, faces, crops_dir, settings.occlusions, region_layouts, layouts,
         settings.overlap_threshold, settings.seed, settings.fars)

@@ -17,6 +17,7 @@ cosine score is S-normalised, the mean of its z-scores against the cohort's scor
 from __future__ import annotations
 
 import hashlib
+import weakref
 from collections.abc import Hashable
 from dataclasses import dataclass
 
@@ -103,15 +104,74 @@ def s_norm(scores: np.ndarray, first_cohort: np.ndarray, second_cohort: np.ndarr
     return ((scores - mean1[:, None]) / std1[:, None] + (scores - mean2[None]) / std2[None]) / 2
 
 
+def _digest(array) -> bytes | None:
+    return None if array is None else hashlib.sha1(np.ascontiguousarray(array).tobytes()).digest()
+
+
+class EmbeddingCache:
+    """Raw embeddings already made, by (feature maps, mask, position, rows), shared by the
+    embedders of one model: the methods, strategies and controls of a job that embed the same
+    maps under the same mask compute them once. Unmasked embeddings do not depend on the mask
+    position, and are made for every row of the maps at the first request. Entries are
+    dropped when their maps tensor is freed, so a job may embed many short-lived maps; an entry
+    not to be kept (a mask used once) is held only until the next such entry, as gallery, cohort
+    and probes read it in turn."""
+
+    def __init__(self):
+        self._entries: dict[int, dict[Hashable, np.ndarray]] = {}
+        self._recent: tuple[Hashable, np.ndarray] | None = None
+
+    def __len__(self) -> int:
+        return sum(len(entries) for entries in self._entries.values())
+
+    def _of(self, maps: torch.Tensor) -> dict[Hashable, np.ndarray]:
+        key = id(maps)
+        if key not in self._entries:
+            self._entries[key] = {}
+            weakref.finalize(maps, self._forget, key)
+        return self._entries[key]
+
+    def _forget(self, maps_id: int) -> None:
+        self._entries.pop(maps_id, None)
+        if self._recent is not None and self._recent[0][0] == maps_id:
+            self._recent = None
+
+    def get(self, maps: torch.Tensor, rows, mask: torch.Tensor | None, position: str, compute, keep: bool = True
+            ) -> np.ndarray:
+        """The raw embeddings of ``maps[rows]`` (``rows`` None: every map) under ``mask``;
+        ``compute(maps, mask, position)`` makes them when they are not kept yet (``keep`` false:
+        made and held only until the next entry not to be kept)."""
+        entries = self._of(maps)
+        if rows is not None and np.array_equal(rows, np.arange(len(maps))):
+            rows = None  # every map, in order: the same embeddings as the whole tensor's
+        if mask is None:  # every row at once, position-free
+            if None not in entries:
+                entries[None] = compute(maps, None, position)
+            return entries[None] if rows is None else entries[None][rows]
+        key = (position, _digest(mask.cpu().numpy()), None if rows is None else _digest(np.asarray(rows, np.int64)))
+        if key in entries:
+            return entries[key]
+        if self._recent is not None and self._recent[0] == (id(maps), key):
+            return self._recent[1]
+        embedded = compute(maps if rows is None else maps[torch.as_tensor(np.asarray(rows))], mask, position)
+        if keep:
+            entries[key] = embedded
+        else:
+            self._recent = ((id(maps), key), embedded)
+        return embedded
+
+
 class Embedder:
     """The frozen base CNN's embedding on one device under the method's settings; with a cohort
-    (the training split's feature maps), its embeddings under each mask are kept by the mask."""
+    (the training split's feature maps), its embeddings under each mask are kept by the mask.
+    Raw embeddings go through ``cache``, which embedders of other methods may share
+    (``with_settings``)."""
 
     def __init__(self, model: BaseCNN, device: Device, settings: MethodSettings = MethodSettings(),
-                 cohort: torch.Tensor | None = None):
+                 cohort: torch.Tensor | None = None, cache: EmbeddingCache | None = None):
         self.model, self.device, self.settings = model, device, settings
         self.cohort_maps = cohort
-        self._cohort: dict[Hashable, np.ndarray] = {}
+        self.cache = cache if cache is not None else EmbeddingCache()
 
     @classmethod
     def load(cls, weights, metrics, precision: str = "auto", settings: MethodSettings = MethodSettings(),
@@ -120,9 +180,18 @@ class Embedder:
         device = choose_device(precision)
         return cls(load_base_cnn(weights, metrics, device)[0], device, settings, cohort)
 
-    def raw(self, maps: torch.Tensor, mask=None, position: str | None = None) -> np.ndarray:
-        """Embeddings (float32) of ``maps`` under ``mask`` (array, tensor or None), not normalised."""
-        return embed_maps(self.model, maps, self.device, as_tensor(mask), position=position or self.settings.position)
+    def with_settings(self, settings: MethodSettings) -> Embedder:
+        """An embedder of another method on the same model, cohort and cache."""
+        return Embedder(self.model, self.device, settings, self.cohort_maps, self.cache)
+
+    def _compute(self, maps: torch.Tensor, mask: torch.Tensor | None, position: str) -> np.ndarray:
+        return embed_maps(self.model, maps, self.device, mask, position=position)
+
+    def raw(self, maps: torch.Tensor, mask=None, position: str | None = None, rows=None, keep: bool = True
+            ) -> np.ndarray:
+        """Embeddings (float32) of ``maps[rows]`` (every map without ``rows``) under ``mask``
+        (array, tensor or None), not normalised."""
+        return self.cache.get(maps, rows, as_tensor(mask), position or self.settings.position, self._compute, keep)
 
     def cohort(self, mask=None, position: str | None = None, keep: bool = True) -> np.ndarray:
         """The cohort's raw embeddings under ``mask``, kept by the mask's content unless ``keep``
@@ -130,21 +199,14 @@ class Embedder:
         if self.cohort_maps is None:
             raise ValueError(f"normalisation {self.settings.normalisation!r} needs a cohort (the training split's "
                              "feature maps), and this embedder has none")
-        position = position or self.settings.position
-        digest = None if mask is None else hashlib.sha1(np.ascontiguousarray(as_tensor(mask).numpy()).tobytes()).digest()
-        key = (position, digest)
-        if key in self._cohort:
-            return self._cohort[key]
-        embedded = self.raw(self.cohort_maps, mask, position)
-        if keep:
-            self._cohort[key] = embedded
-        return embedded
+        return self.raw(self.cohort_maps, mask, position, keep=keep)
 
-    def __call__(self, maps: torch.Tensor, mask=None, position: str | None = None, keep: bool = True) -> np.ndarray:
-        """Embeddings of ``maps`` under ``mask`` as the method compares them: raw, or centred on
-        the cohort's mean under the same mask (``keep``: see ``cohort``)."""
-        # The cohort is often the gallery itself (the training split): embedded once, for both.
-        embedded = self.cohort(mask, position, keep) if maps is self.cohort_maps else self.raw(maps, mask, position)
+    def __call__(self, maps: torch.Tensor, mask=None, position: str | None = None, keep: bool = True,
+                 rows=None) -> np.ndarray:
+        """Embeddings of ``maps[rows]`` (every map without ``rows``) under ``mask`` as the method
+        compares them: raw, or centred on the cohort's mean under the same mask (``keep``: see
+        ``cohort``)."""
+        embedded = self.raw(maps, mask, position, rows, keep)
         if self.settings.normalisation == "centre":
             embedded = embedded - self.cohort(mask, position, keep).mean(0)
         return embedded
@@ -161,13 +223,17 @@ class Embedder:
         return s_norm(scores, first @ cohort.T, second @ cohort.T)
 
     def pair_scores(self, maps1: torch.Tensor, maps2: torch.Tensor, selections: list[Selection],
-                    layout: MaskingLayout | None) -> np.ndarray:
-        """Score of each pair (row i of maps1 with row i of maps2), both masked by the FDM of the
-        pair's selection (none without a layout); pairs sharing a selection are scored together."""
-        scores = np.zeros(len(maps1), dtype=np.float64)
-        for selection, rows in group_rows(selections if layout else [()] * len(maps1)).items():
+                    layout: MaskingLayout | None, rows1=None, rows2=None) -> np.ndarray:
+        """Score of each pair (row i of maps1[rows1] with row i of maps2[rows2], every row without
+        them), both masked by the FDM of the pair's selection (none without a layout); pairs
+        sharing a selection are scored together."""
+        rows1 = np.arange(len(maps1)) if rows1 is None else np.asarray(rows1)
+        rows2 = np.arange(len(maps2)) if rows2 is None else np.asarray(rows2)
+        scores = np.zeros(len(rows1), dtype=np.float64)
+        for selection, rows in group_rows(selections if layout else [()] * len(rows1)).items():
             mask = layout.fdm(selection, maps1.shape[1:]) if selection else None
-            scores[rows] = self.similarity(self(maps1[rows], mask), self(maps2[rows], mask), mask, pairs=True)
+            scores[rows] = self.similarity(self(maps1, mask, rows=rows1[rows]), self(maps2, mask, rows=rows2[rows]),
+                                           mask, pairs=True)
         return scores
 
 
@@ -219,10 +285,11 @@ class MaskedGallery:
         """Rank (0 = right at rank 1) of each probe embedding's identity among ``gallery``'s."""
         return ranks_from_scores(*self.scores(probes, gallery, mask, position, keep), labels)
 
-    def selection_scores(self, maps: torch.Tensor, selection: Selection) -> tuple[np.ndarray, np.ndarray]:
-        """(identities, scores) of probes that share one selection, probe and gallery masked by its FDM."""
+    def selection_scores(self, maps: torch.Tensor, selection: Selection, rows=None) -> tuple[np.ndarray, np.ndarray]:
+        """(identities, scores) of probes ``maps[rows]`` (every map without ``rows``) that share one
+        selection, probe and gallery masked by its FDM."""
         mask = self.fdm(selection)
-        return self.scores(self.embedder(maps, mask), self.fdm_embeddings(selection), mask)
+        return self.scores(self.embedder(maps, mask, rows=rows), self.fdm_embeddings(selection), mask)
 
     def identity_scores(self, maps: torch.Tensor, selections: list[Selection]) -> tuple[np.ndarray, np.ndarray]:
         """(the gallery's identities, (N, identities) scores): each probe masked by the FDM of its
@@ -230,7 +297,7 @@ class MaskedGallery:
         identities = np.unique(self.labels)
         scores = np.empty((len(selections), len(identities)))
         for selection, rows in group_rows(selections).items():
-            scores[rows] = self.selection_scores(maps[rows], selection)[1]
+            scores[rows] = self.selection_scores(maps, selection, rows)[1]
         return identities, scores
 
     def selection_ranks(self, maps: torch.Tensor, labels, selections: list[Selection]) -> np.ndarray:
