@@ -4,7 +4,7 @@ The generators train on cached (clean, occluded) feature-map pairs. This times P
 steps on random 512x8x6 maps with the chosen device's bf16 autocast, with the maps (a) stored as
 bfloat16 and cast per batch to float32 channels_last (as before), (b) stored as float32 in the
 default layout (what `train_mask_generator` does), and prints pairs per second and the ratio;
-on a CPU with bf16, also (b) under fp32 eager, whether bf16 autocast pays for this stage here.
+on a CPU with bf16, also (c): (b) under fp32 eager, whether bf16 autocast pays for this stage here.
 Usage: python -m occlusion_fr_tooling.mask_generator_throughput [--pairs 640]
 """
 

@@ -104,8 +104,8 @@ def s_norm(scores: np.ndarray, first_cohort: np.ndarray, second_cohort: np.ndarr
     return ((scores - mean1[:, None]) / std1[:, None] + (scores - mean2[None]) / std2[None]) / 2
 
 
-def _digest(array) -> bytes | None:
-    return None if array is None else hashlib.sha1(np.ascontiguousarray(array).tobytes()).digest()
+def _digest(array) -> bytes:
+    return hashlib.sha1(np.ascontiguousarray(array).tobytes()).digest()
 
 
 class EmbeddingCache:
