@@ -77,6 +77,9 @@ def check_references(config: dict) -> None:
             problems += region_edge_problems(f"{group}.{name}", layout.get("regions", {}))
     all_layouts = {**config["layouts"], **config["occlusion_layouts"]}
     for name, spec in config["occlusions"].items():
+        if spec["type"] == "random_block":
+            problems += [f"config key occlusions.{name}.{key}: {spec[key]} is not a range (low above high)"
+                         for key in ("height", "width", "grey") if spec[key][0] > spec[key][1]]
         if spec["type"] != "band":
             continue
         layout = all_layouts.get(spec["layout"])
@@ -87,6 +90,7 @@ def check_references(config: dict) -> None:
                 if region not in layout["regions"]:
                     problems.append(f"config key occlusions.{name}.regions: {region!r} is not a region of "
                                     f"{spec['layout']}")
+    problems += base_cnn_problems(config)
     if config["saliency"]["layout"] not in config["layouts"]:
         problems.append(f"config key saliency.layout: no masking layout named {config['saliency']['layout']!r}")
     if config["bundle"]["default_layout"] not in (NO_FDM, *config["layouts"]):
@@ -100,6 +104,33 @@ def check_references(config: dict) -> None:
                 problems.append(f"config key {key}.occlusions.{i}: {name!r} is not in occlusion_sets.{split}")
     if problems:
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems))
+
+
+# Occluders the base CNN can draw on its own training crops: no test geometry (bands fill the
+# test layout's regions) and no folder of fixed files.
+TRAINING_OCCLUDER_TYPES = ("face_mask", "sunglasses", "random_block")
+
+
+def base_cnn_problems(config: dict) -> list[str]:
+    """base_cnn.visible_rows must be a band of rows; base_cnn.occluders.occlusions must name
+    occlusions the base CNN can render itself."""
+    problems = []
+    top, bottom = config["base_cnn"]["visible_rows"]
+    if top >= bottom:
+        problems.append(f"config key base_cnn.visible_rows: [{top}, {bottom}] shows no rows (top must be above bottom)")
+    for i, name in enumerate(config["base_cnn"]["occluders"]["occlusions"]):
+        spec = config["occlusions"].get(name)
+        where = f"config key base_cnn.occluders.occlusions.{i}"
+        if spec is None:
+            problems.append(f"{where}: no occlusion named {name!r}")
+        elif spec["type"] not in TRAINING_OCCLUDER_TYPES:
+            problems.append(f"{where}: {name!r} is a {spec['type']} occlusion, which places the test geometry; "
+                            f"training occluders are of type {', '.join(TRAINING_OCCLUDER_TYPES)} "
+                            "(random_block for blocks and bands at random places)")
+        elif spec.get("source") == "directory":
+            problems.append(f"{where}: {name!r} reads a folder of fixed files; training occluders are drawn "
+                            "afresh (source: procedural)")
+    return problems
 
 
 def region_edge_problems(where: str, regions: dict) -> list[str]:

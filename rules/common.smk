@@ -12,6 +12,7 @@ from occlusion_fr.datasets.outsiders import OUTSIDER_KEYS
 from occlusion_fr.datasets.sources import SOURCE_KEYS
 from occlusion_fr.masking.percentile import DICTIONARY_KEYS, VALIDATION, fixed_percentiles
 from occlusion_fr.method.selection import NO_FDM
+from occlusion_fr.models.train_base_cnn import training_settings
 from occlusion_fr.occlusions.directory_source import folder_manifest
 from occlusion_fr.occlusions.renderers import renderer_spec
 from occlusion_fr.regions import region_names
@@ -391,6 +392,10 @@ def bundle_layout_inputs(wildcards):
 def bundle_settings(wildcards):
     """What a bundle's user needs besides the files (occlusion_fr.bundle.BundleSettings)."""
     return BundleSettings.from_config(config, wildcards.dataset, int(wildcards.seed)).to_dict()
+
+
+def base_cnn_settings(wildcards):
+    return training_settings(config, wildcards.dataset)
 
 
 def verification_settings(wildcards):

@@ -16,10 +16,7 @@ rule base_cnn:
             category="Models",
         ),
     params:
-        settings=lambda wc: {
-            **config["base_cnn"],
-            "max_epochs": config["datasets"][wc.dataset]["max_epochs"]["base_cnn"],
-        },
+        settings=base_cnn_settings,
         seed=lambda wc: int(wc.seed),
         # Not an output: Snakemake would delete it before a rerun, and resuming needs it.
         checkpoints=lambda wc: run_results("models/base_cnn/checkpoints", wc.dataset, wc.seed),

@@ -51,6 +51,12 @@ def test_experiment_overlays_are_valid_on_their_own_datasets(overlay):
     config = yaml.safe_load((REPO / "config.yaml").read_text())
     extra = yaml.safe_load(overlay.read_text())
     update_config(config, extra)
+    if extra.keys() == {"layouts"}:
+        # A layout-only overlay adds masking layouts to the run it overlays and changes none of its own.
+        default_layouts = set(yaml.safe_load((REPO / "config.yaml").read_text())["layouts"])
+        assert extra["layouts"] and not set(extra["layouts"]) & default_layouts
+        validate_config(copy.deepcopy(config), SCHEMA)
+        return
     added = set(extra.get("datasets", {})) - {"synthetic", "lfw"}
     assert added, f"{overlay.name} adds no dataset of its own, so its results would overwrite the default run's"
     for name in added:
@@ -86,6 +92,14 @@ def test_experiment_overlays_are_valid_on_their_own_datasets(overlay):
      "config key percentile_sweep.occlusions.0: 'nose_mouth_chin' is not in occlusion_sets.val"),
     (lambda c: c["percentile_sweep"].update(percentiles=[10, 120]), "config key percentile_sweep.percentiles.1"),
     (lambda c: c["base_cnn"].update(head="attention"), "config key base_cnn.head"),
+    (lambda c: c["base_cnn"].update(visible_rows=[0.6, 0.4]), "config key base_cnn.visible_rows"),
+    (lambda c: c["base_cnn"]["occluders"].update(occlusions=["sunglasses", "eyes"]),
+     "config key base_cnn.occluders.occlusions.1: 'eyes' is a band occlusion"),
+    (lambda c: c["base_cnn"]["occluders"].update(occlusions=["scarf"]),
+     "config key base_cnn.occluders.occlusions.0: no occlusion named 'scarf'"),
+    (lambda c: c["base_cnn"]["occluders"].update(rate=1.5), "config key base_cnn.occluders.rate"),
+    (lambda c: c["occlusions"].update(blocks={"type": "random_block", "height": [0.5, 0.1]}),
+     "config key occlusions.blocks.height"),
     (lambda c: c["feature_discarding"].update(overlap_threshold=1.5), "config key feature_discarding.overlap_threshold"),
     (lambda c: c["mask_generator"].update(kernel_size=2), "config key mask_generator.kernel_size"),
     (lambda c: c.update(seeds=[1.0]), "config key seeds.0: 1.0 is not of type 'integer'"),

@@ -3,8 +3,10 @@
 The feature discarding masks of the later stages multiply the last convolutional feature
 map, so the network is split into ``features`` (the map) and ``embed`` (map -> embedding).
 The embedding flattens the map rather than pooling it (``head`` flatten), so that which elements
-a mask keeps matters; ``head`` pooled averages the map first, as a plain ResNet34 does. ``output_stride`` 32 is plain ResNet34 (a 4x3 map at 128x96); 16 runs the last
-stage at stride 1 (8x6), finer for masks over five horizontal bands.
+a mask keeps matters; ``head`` pooled averages the map first, as a plain ResNet34 does.
+``output_stride`` 32 is plain ResNet34 (a 4x3 map at 128x96); 16 runs the last stage at stride
+1 (8x6), finer for masks over five horizontal bands. ``visible_rows`` restricts the network to a
+band of crop rows (an upper-face model for face masks, a lower-face one for sunglasses).
 """
 
 from __future__ import annotations
@@ -39,9 +41,30 @@ class LMCL(nn.Module):
         return self.scale * cosine
 
 
+class Features(nn.Sequential):
+    """The convolutional stages, reading only the crop rows in ``visible_rows`` (fractions of the
+    crop height): the rows outside are set to mid-grey (0 after normalisation) first, so an
+    upper- or lower-face model is the same network with a setting, not another code path."""
+
+    def __init__(self, *stages: nn.Module, visible_rows=(0.0, 1.0)):
+        super().__init__(*stages)
+        self.visible_rows = tuple(float(v) for v in visible_rows)
+        if not 0 <= self.visible_rows[0] < self.visible_rows[1] <= 1:
+            raise ValueError(f"visible_rows must be [top, bottom] with 0 <= top < bottom <= 1, got {visible_rows}")
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        if self.visible_rows != (0.0, 1.0):
+            height = images.shape[-2]
+            top, bottom = (round(v * height) for v in self.visible_rows)
+            keep = torch.zeros(height, 1, dtype=images.dtype, device=images.device)
+            keep[top:bottom] = 1
+            images = images * keep
+        return super().forward(images)
+
+
 class BaseCNN(nn.Module):
     def __init__(self, classes: int, output_stride: int = 16, embedding_size: int = 512, dropout: float = 0.4,
-                 scale: float = 30.0, margin: float = 0.35, head: str = "flatten"):
+                 scale: float = 30.0, margin: float = 0.35, head: str = "flatten", visible_rows=(0.0, 1.0)):
         super().__init__()
         if output_stride not in (16, 32):
             raise ValueError(f"output_stride must be 16 or 32, got {output_stride}")
@@ -51,8 +74,8 @@ class BaseCNN(nn.Module):
         if output_stride == 16:  # last stage at stride 1: 8x6 instead of 4x3 at 128x96
             net.layer4[0].conv1.stride = (1, 1)
             net.layer4[0].downsample[0].stride = (1, 1)
-        self.features = nn.Sequential(net.conv1, net.bn1, net.relu, net.maxpool,
-                                      net.layer1, net.layer2, net.layer3, net.layer4)
+        self.features = Features(net.conv1, net.bn1, net.relu, net.maxpool,
+                                 net.layer1, net.layer2, net.layer3, net.layer4, visible_rows=visible_rows)
         self.map_shape = (512, CROP_HEIGHT // output_stride, CROP_WIDTH // output_stride)
         # The batch norm stays first in both heads (an FDM can multiply before or after it).
         if head == "flatten":

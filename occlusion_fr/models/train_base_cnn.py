@@ -20,14 +20,32 @@ from occlusion_fr.models.base_cnn import BaseCNN
 from occlusion_fr.models.checkpoints import Checkpointer, data_digest, fingerprint
 from occlusion_fr.models.data import augment, load_images, normalise
 from occlusion_fr.models.epochs import optimisation_step, train_epochs
+from occlusion_fr.models.occluders import TrainingOccluders, occluded_share
 from occlusion_fr.models.training import Device, EarlyStopping, choose_device, seed_everything
+from occlusion_fr.occlusions.renderers import renderer_spec
 
 log = logging.getLogger(__name__)
-ARCHITECTURE_KEYS = ("output_stride", "head", "embedding_size", "dropout", "scale", "margin")
+ARCHITECTURE_KEYS = ("output_stride", "head", "embedding_size", "dropout", "scale", "margin", "visible_rows")
 
 
 def architecture(settings: dict) -> dict:
-    return {key: settings[key] for key in ARCHITECTURE_KEYS}
+    """BaseCNN's arguments; a key left out of the settings (visible_rows of a whole-face model)
+    takes BaseCNN's default, so weights recorded before the key existed still load."""
+    return {key: settings[key] for key in ARCHITECTURE_KEYS if key in settings}
+
+
+def training_settings(config: dict, dataset: str) -> dict:
+    """The base CNN's settings from a validated pipeline config. Visible rows (other than the
+    whole crop) and occluders (rate > 0, with their occlusions' renderer specs) enter only when
+    used, so that a run without them keeps its fingerprint, and Snakemake its outputs."""
+    base = config["base_cnn"]
+    settings = {key: value for key, value in base.items() if key not in ("occluders", "visible_rows")}
+    if list(base["visible_rows"]) != [0, 1]:
+        settings["visible_rows"] = base["visible_rows"]
+    if base["occluders"]["rate"] > 0:
+        settings["occluders"] = {**base["occluders"], "specs": {
+            name: renderer_spec(config["occlusions"][name]) for name in base["occluders"]["occlusions"]}}
+    return {**settings, "max_epochs": config["datasets"][dataset]["max_epochs"]["base_cnn"]}
 
 
 @torch.no_grad()
@@ -51,7 +69,12 @@ def train_base_cnn(table: pd.DataFrame, crops_dir, settings: dict, seed: int, ch
     identities = sorted(table["identity"].unique())
     label_of = {name: i for i, name in enumerate(identities)}
     parts = {s: table[table["split"] == s].reset_index(drop=True) for s in ("train", "val", "test")}
-    images = {s: device.hold(load_images(crops_dir, part["crop"], desc=f"load {s}")) for s, part in parts.items()}
+    images = {s: load_images(crops_dir, part["crop"], desc=f"load {s}") for s, part in parts.items()}
+    occluders = None
+    if settings.get("occluders", {}).get("rate", 0) > 0:
+        occluders = TrainingOccluders.render(parts["train"], images["train"], settings["occluders"], seed)
+        log.info("occluders: %s", occluders.summary())
+    images = {s: device.hold(batch) for s, batch in images.items()}
     labels = {s: torch.tensor([label_of[i] for i in part["identity"]]) for s, part in parts.items()}
 
     model = device.model(BaseCNN(len(identities), **architecture(settings)))
@@ -68,7 +91,8 @@ def train_base_cnn(table: pd.DataFrame, crops_dir, settings: dict, seed: int, ch
         "data": data_digest(images["train"], labels["train"], images["val"], labels["val"])})
     parts_of_run = {"model": model, "optimiser": optimiser, "schedule": schedule, "stopper": stopper}
     with run:
-        history = _train(model, run, parts_of_run, images, labels, device, settings, seed, steps, batch_size)
+        history = _train(model, run, parts_of_run, images, labels, device, settings, seed, steps, batch_size,
+                         occluders)
         run.load_best_into(model)
     gallery = embed(model, images["train"], device)
     test = rank_k_accuracy(embed(model, images["test"], device), labels["test"].numpy(), gallery,
@@ -78,13 +102,16 @@ def train_base_cnn(table: pd.DataFrame, crops_dir, settings: dict, seed: int, ch
     return {"identities": identities, "architecture": architecture(settings), "history": history,
             "best_epoch": stopper.best_epoch + 1, "val_rank1": stopper.best, "test_rank1": test[1],
             "test_rank5": test[5], "device": str(device.device), "precision": device.precision,
+            **({"occluders": occluders.summary()} if occluders else {}),
             "weights": {k: v.detach().cpu() for k, v in model.state_dict().items()}}
 
 
 def _train(model: BaseCNN, run: Checkpointer, parts_of_run: dict, images: dict, labels: dict, device: Device,
-           settings: dict, seed: int, steps: int, batch_size: int) -> list[dict]:
+           settings: dict, seed: int, steps: int, batch_size: int,
+           occluders: TrainingOccluders | None = None) -> list[dict]:
     """The epochs still to run (all, unless an unfinished training resumes); returns the
-    history. The best weights are in ``run.best_weights``."""
+    history. The best weights are in ``run.best_weights``. With ``occluders``, each batch has
+    some samples swapped for occluded renders (the history's ``occluded_share``)."""
     optimiser, schedule, stopper = parts_of_run["optimiser"], parts_of_run["schedule"], parts_of_run["stopper"]
     epochs = settings["max_epochs"]
     scaler = device.grad_scaler()
@@ -93,11 +120,16 @@ def _train(model: BaseCNN, run: Checkpointer, parts_of_run: dict, images: dict, 
         model.train()
         order = torch.randperm(len(images["train"]), generator=torch.Generator().manual_seed(seed * 1000 + epoch))
         augmenter = torch.Generator().manual_seed(seed * 1000 + epoch + 1)
-        total_loss, correct = 0.0, 0
+        occluder_draws = torch.Generator().manual_seed(seed * 1000 + epoch + 2)
+        total_loss, correct, swapped = 0.0, 0, []
         progress = tqdm(range(steps), desc=f"epoch {epoch + 1}/{epochs}", unit="batch")
         for step in progress:
             index = order[step * batch_size:(step + 1) * batch_size]
-            batch = device.images(augment(normalise(images["train"][index.to(images["train"].device)]), augmenter))
+            batch = images["train"][index.to(images["train"].device)]
+            if occluders is not None:
+                batch, swap = occluders.apply(index, batch, occluder_draws)
+                swapped.append(swap)
+            batch = device.images(augment(normalise(batch), augmenter))
             target = labels["train"][index].to(device.device)
             with device.autocast():
                 logits = model.head(model(batch), target)
@@ -106,7 +138,8 @@ def _train(model: BaseCNN, run: Checkpointer, parts_of_run: dict, images: dict, 
             total_loss += loss.item()
             correct += (logits.argmax(1) == target).sum().item()
             progress.set_postfix(loss=f"{total_loss / (step + 1):.3f}")
-        return {"loss": total_loss / steps, "train_accuracy": correct / (steps * batch_size)}
+        return {"loss": total_loss / steps, "train_accuracy": correct / (steps * batch_size),
+                **({"occluded_share": occluded_share(swapped)} if occluders is not None else {})}
 
     def validate() -> tuple[float, dict]:
         gallery, probes = embed(model, images["train"], device), embed(model, images["val"], device)

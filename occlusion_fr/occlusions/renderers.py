@@ -101,6 +101,24 @@ def sunglasses(name: str, spec: dict, layouts: dict, all_images: pd.Series):
     return render
 
 
+def random_block(name: str, spec: dict, layouts: dict, all_images: pd.Series):
+    """A box of uniform grey at a random place, its height, width and grey drawn per image from
+    the configured ranges (fractions of the crop; a full width is a band): an occluder of no
+    fixed geometry, for training the base CNN and the segmenter on blocks the tests never place."""
+    ranges = {key: spec[key] for key in ("height", "width", "grey")}  # [low, high] (config.py checks the order)
+
+    def render(row, crop, rng):
+        h, w = crop.shape[:2]
+        box_h, box_w = rng.uniform(*ranges["height"]) * h, rng.uniform(*ranges["width"]) * w
+        x0, y0 = rng.uniform(0, w - box_w), rng.uniform(0, h - box_h)
+        grey = int(rng.integers(ranges["grey"][0], ranges["grey"][1] + 1))
+        overlay = fill_boxes(crop.shape, [(x0, y0, x0 + box_w, y0 + box_h)], (grey, grey, grey))
+        return overlay.apply(crop), overlay.exact_mask, {"box": [round(v, 2) for v in (x0, y0, x0 + box_w,
+                                                                                     y0 + box_h)], "grey": grey}
+
+    return render
+
+
 @dataclass(frozen=True)
 class RendererType:
     make: Callable
@@ -110,7 +128,8 @@ class RendererType:
 RENDERERS = {"band": RendererType(band, ("type", "layout", "regions", "intensity")),
              "face_mask": RendererType(face_mask, ("type", "source", "directory", "styles", "turn_threshold_deg",
                                                    "jpeg_quality")),
-             "sunglasses": RendererType(sunglasses, ("type",))}
+             "sunglasses": RendererType(sunglasses, ("type",)),
+             "random_block": RendererType(random_block, ("type", "height", "width", "grey"))}
 
 
 def renderer_type(name: str, spec: dict) -> RendererType:
@@ -134,18 +153,21 @@ class Renderer:
         self.render = renderer_type(name, spec).make(name, spec, layouts, all_images)
         self.problems = getattr(self.render, "problems", NO_PROBLEMS)
 
-    def __call__(self, row, crop: np.ndarray):
-        return self.render(row, crop, image_rng(self.seed, self.name, row.image))
+    def __call__(self, row, crop: np.ndarray, draw: int = 0):
+        """``draw`` > 0 gives further independent renders of the same image (training variety)."""
+        stream = self.name if draw == 0 else f"{self.name}#{draw}"
+        return self.render(row, crop, image_rng(self.seed, stream, row.image))
 
 
-def render_crops(rows: pd.DataFrame, crops: torch.Tensor, renderer: Renderer
+def render_crops(rows: pd.DataFrame, crops: torch.Tensor, renderer: Renderer, draw: int = 0
                  ) -> tuple[torch.Tensor, np.ndarray | None, np.ndarray]:
     """(occluded crops of the rows the renderer could use, their exact masks as boolean (N, H, W)
-    or None where the renderer knows none, which rows those are); ``crops`` (N, 3, H, W) uint8."""
+    or None where the renderer knows none, which rows those are); ``crops`` (N, 3, H, W) uint8;
+    ``draw`` as in ``Renderer.__call__``."""
     occluded, exact, usable = [], [], np.zeros(len(rows), dtype=bool)
     for position, row in enumerate(rows.itertuples(index=False)):
         try:
-            image, mask, _ = renderer(row, np.ascontiguousarray(crops[position].permute(1, 2, 0).numpy()))
+            image, mask, _ = renderer(row, np.ascontiguousarray(crops[position].permute(1, 2, 0).numpy()), draw)
         except UnusableFace as reason:
             log.debug("%s: %s not occluded: %s", renderer.name, row.image, reason)
             continue
