@@ -15,7 +15,7 @@ SEEDS_CONFIG := $(if $(SEEDS),'seeds=[$(SEEDS)]')
 CONFIGFILE ?=
 SEEDS_CONFIG += $(if $(CONFIGFILE),--configfile $(CONFIGFILE))
 
-.PHONY: run pull test test-fast dry-run report bench bench-tool readme aggregate bundle gpu-pack gpu-check clean-venv
+.PHONY: run pull test test-fast dry-run report bench bench-tool readme aggregate table-beyond bundle gpu-pack gpu-check clean-venv
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -95,6 +95,11 @@ aggregate: $(STAMP)
 	  $(BIN)/snakemake --cores 1 --config dataset=$(DATASET) $(SEEDS_CONFIG) --allowed-rules open_set_across_seeds -- \
 	    results/$(DATASET)/across_seeds/open_set.md; \
 	else echo "across_seeds/open_set.md: not every seed of $$seeds has open_set.csv yet"; fi
+
+# The extended table (issue 29): the plain LFW base against each experiment's run (experiments/*.yaml),
+# from their finished seeds: results/lfw/table_beyond.{csv,md}.
+table-beyond: $(STAMP)
+	$(BIN)/python -m occlusion_fr_tooling.table_beyond --seeds $(or $(SEEDS),0,1,2)
 
 # The results sections of README.md, docs/results.md and docs/performance.md, rendered from the
 # committed LFW results (a test checks them).

@@ -20,7 +20,7 @@ from occlusion_fr.models.train_base_cnn import train_base_cnn, training_settings
 from occlusion_fr.occlusions.renderers import Renderer
 from occlusion_fr.regions import build_layout
 
-from conftest import REPO, SCHEMA, TINY_TRAINING, snakemake, write_config
+from conftest import REPO, SCHEMA, TINY_TRAINING, snakemake
 from helpers import as_row, synthetic_crops
 from test_workflow import planned_jobs, planned_wildcards
 
