@@ -2,8 +2,8 @@
 run seeds: results/<plain dataset>/table_beyond.{csv,md} (`make table-beyond`).
 
 Each variant is a run of its own dataset name (experiments/*.yaml); the variants without any
-finished seed are listed and left out, and so are seeds a variant lacks (the header names the
-seeds of every column).
+finished seed are listed and left out, and so are seeds a variant lacks (the caption names the
+seeds of every variant). A seed run only to its no-FDM identification gives the no-FDM column.
 Usage: python -m occlusion_fr_tooling.table_beyond [--seeds 0,1,2] [--variant NAME=DATASET ...]
 """
 
@@ -27,7 +27,7 @@ def finished_seeds(dataset: str, seeds: list[int], root: Path) -> dict[int, Seed
     found = {}
     for seed in seeds:
         folder = seed_dir(dataset_dir(dataset, root), seed)
-        if (folder / "table1.csv").is_file() and (folder / "percentile_sweep" / "summary.csv").is_file():
+        if SeedResults.available(folder):
             found[seed] = SeedResults.read(folder)
     return found
 

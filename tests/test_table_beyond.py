@@ -83,3 +83,22 @@ def test_without_the_plain_base_there_is_no_table(tmp_path):
     copy_seeds(tmp_path, "lfw_better", better_under_face_masks)
     with pytest.raises(FileNotFoundError, match="the plain base"):
         render({"plain": "lfw", "better": "lfw_better"}, SEEDS, tmp_path)
+
+
+def test_a_variant_run_only_to_its_no_fdm_identification_gives_that_column(tmp_path):
+    copy_seeds(tmp_path, "lfw")
+    for seed in SEEDS[:1]:
+        target = tmp_path / "results" / "lfw_first_look" / f"seed{seed}" / "identification" / "none.csv"
+        target.parent.mkdir(parents=True)
+        shutil.copy(REPO / "results" / "lfw" / f"seed{seed}" / "identification" / "none.csv", target)
+    folder, left_out = render({"plain": "lfw", "first_look": "lfw_first_look"}, SEEDS, tmp_path)
+    assert left_out == ["first_look (lfw_first_look): seeds [1] not finished"]
+    table = pd.read_csv(folder / "table_beyond.csv")
+    first_look = table[table["variant"] == "first_look"]
+    assert set(first_look["column"]) == {"no_fdm"} and (first_look["seeds"] == 1).all()
+    assert first_look["p_value_vs_plain_no_fdm"].isna().all()  # one seed: no test
+    plain = table[(table["variant"] == "plain") & (table["column"] == "no_fdm")].set_index("row")
+    truth = pd.read_csv(REPO / "results/lfw/seed0/identification/none.csv").set_index("occlusion")["rank1"]
+    np.testing.assert_allclose(first_look.set_index("row").loc[truth.index, "mean"], truth, atol=1e-9)
+    assert set(first_look["row"]) == set(truth.index) <= set(plain.index)
+    assert "first_look: seeds 0, no FDM only" in (folder / "table_beyond.md").read_text()

@@ -33,13 +33,20 @@ RANDOM_CONTROL = "random"  # fdm_controls' masks keeping as many elements as the
 
 @dataclass
 class SeedResults:
-    """The committed tables of one run seed that the extended table reads."""
+    """The committed tables of one run seed that the extended table reads. A seed run only as far
+    as its no-FDM identification (``identification/none.csv``, no layouts: a variant's first
+    look) has no sweep and gives the no-FDM column alone."""
 
     table1: pd.DataFrame
-    sweep: pd.DataFrame
+    sweep: pd.DataFrame | None = None
     controls: pd.DataFrame | None = None
     open_set: pd.DataFrame | None = None
     verification: pd.DataFrame | None = None
+
+    @staticmethod
+    def available(folder) -> bool:
+        folder = Path(folder)
+        return (folder / "table1.csv").is_file() or (folder / "identification" / "none.csv").is_file()
 
     @classmethod
     def read(cls, folder) -> SeedResults:
@@ -49,18 +56,24 @@ class SeedResults:
             path = folder / name
             return pd.read_csv(path) if path.is_file() else None
 
-        for required in ("table1.csv", "percentile_sweep/summary.csv"):
-            if not (folder / required).is_file():
-                raise FileNotFoundError(f"{folder / required}: missing (a finished run seed has it)")
+        if not cls.available(folder):
+            raise FileNotFoundError(f"{folder}: neither table1.csv nor identification/none.csv (no finished seed)")
+        if not (folder / "table1.csv").is_file():
+            return cls(pd.read_csv(folder / "identification" / "none.csv"))
+        if not (folder / "percentile_sweep" / "summary.csv").is_file():
+            raise FileNotFoundError(f"{folder / 'percentile_sweep/summary.csv'}: missing beside table1.csv")
         return cls(pd.read_csv(folder / "table1.csv"), pd.read_csv(folder / "percentile_sweep/summary.csv"),
                    optional("identification/fdm_controls.csv"), optional("open_set.csv"),
                    optional("verification.csv"))
 
 
-def best_layout(seeds: dict[int, SeedResults]) -> str:
-    """The layout with the highest mean validation rank-1 (at its chosen percentile) over seeds."""
-    sweeps = pd.concat([s.sweep for s in seeds.values()])
-    return str(sweeps.groupby("strategy", sort=False)["val_rank1_chosen"].mean().idxmax())
+def best_layout(seeds: dict[int, SeedResults]) -> str | None:
+    """The layout with the highest mean validation rank-1 (at its chosen percentile) over seeds;
+    None when no seed has layouts."""
+    sweeps = [s.sweep for s in seeds.values() if s.sweep is not None]
+    if not sweeps:
+        return None
+    return str(pd.concat(sweeps).groupby("strategy", sort=False)["val_rank1_chosen"].mean().idxmax())
 
 
 def open_set_rows(far: str) -> list[tuple[str, str, str]]:
@@ -72,13 +85,16 @@ def open_set_rows(far: str) -> list[tuple[str, str, str]]:
     return rows
 
 
-def _seed_cells(result: SeedResults, layout: str, far_open: str | None, far_pairs: str | None) -> list[dict]:
+def _seed_cells(result: SeedResults, layout: str | None, far_open: str | None, far_pairs: str | None) -> list[dict]:
     """(row, column, value) of one seed of one variant."""
-    cells = []
-    table1 = result.table1[result.table1["detector"] == "segmenter"].set_index(["occlusion", "strategy"])["rank1"]
-    for occlusion in dict.fromkeys(result.table1["occlusion"]):
-        cells += [{"row": occlusion, "column": "no_fdm", "value": table1[(occlusion, NO_FDM)]},
-                  {"row": occlusion, "column": "best_layout", "value": table1[(occlusion, layout)]}]
+    rank1 = result.table1
+    # No FDM does not depend on the occlusion detector: Table 1 repeats it per detector.
+    no_fdm = rank1[rank1["strategy"] == NO_FDM].drop_duplicates("occlusion").set_index("occlusion")["rank1"]
+    cells = [{"row": occlusion, "column": "no_fdm", "value": value} for occlusion, value in no_fdm.items()]
+    if layout is None:
+        return cells
+    masked = rank1[(rank1["strategy"] == layout) & (rank1["detector"] == "segmenter")].set_index("occlusion")["rank1"]
+    cells += [{"row": occlusion, "column": "best_layout", "value": value} for occlusion, value in masked.items()]
     if result.controls is not None:
         random = result.controls[(result.controls["strategy"] == layout) & (result.controls["detector"] == "segmenter")
                                  & (result.controls["control"] == RANDOM_CONTROL)]
@@ -105,7 +121,8 @@ def fars(columns, prefix: str) -> list[str]:
     return sorted((c[len(prefix):] for c in columns if c.startswith(prefix)), key=float, reverse=True)
 
 
-def beyond_table(variants: dict[str, dict[int, SeedResults]], plain: str) -> tuple[pd.DataFrame, dict[str, str]]:
+def beyond_table(variants: dict[str, dict[int, SeedResults]], plain: str
+                 ) -> tuple[pd.DataFrame, dict[str, str | None]]:
     """(one line per (row, variant, column): mean, std, seeds, the paired t-test p against the
     plain base's no FDM over the seeds both have; each variant's best layout)."""
     if plain not in variants:
@@ -144,7 +161,7 @@ def beyond_table(variants: dict[str, dict[int, SeedResults]], plain: str) -> tup
     return out, layouts
 
 
-def beyond_markdown(table: pd.DataFrame, layouts: dict[str, str], seeds: dict[str, list[int]]) -> str:
+def beyond_markdown(table: pd.DataFrame, layouts: dict[str, str | None], seeds: dict[str, list[int]]) -> str:
     """A row per result row, a column per (variant, no FDM | best layout | random control): mean
     ± std in percent, the row's best mean in bold, and [p] of the paired t-test against the plain
     base's no FDM."""
@@ -165,6 +182,7 @@ def beyond_markdown(table: pd.DataFrame, layouts: dict[str, str], seeds: dict[st
             line.append(text + ("" if np.isnan(cell["p_value_vs_plain_no_fdm"])
                                 else f" [{t_test_text(cell['p_value_vs_plain_no_fdm']).lstrip('; ')}]"))
         lines.append(line)
-    caption = "; ".join(f"{v}: seeds {', '.join(map(str, seeds[v]))}, best layout on validation {layouts[v]}"
+    caption = "; ".join(f"{v}: seeds {', '.join(map(str, seeds[v]))}, " + (
+        f"best layout on validation {layouts[v]}" if layouts[v] else "no FDM only (no layouts run yet)")
                         for v in layouts)
     return f"{caption}.\n\n{markdown_table(header, lines)}"
