@@ -24,7 +24,7 @@ from PIL import UnidentifiedImageError
 
 from occlusion_fr.bundle import (BASE_CNN_METRICS, BASE_CNN_WEIGHTS, GALLERY, NO_REGION, REGIONS,
                                  SEGMENTER_WEIGHTS, Bundle, BundleSettings)
-from occlusion_fr.crop import crop_box, crop_image
+from occlusion_fr.crop import CropGeometry, crop_image
 from occlusion_fr.detect import Detection, MTCNNDetector
 from occlusion_fr.io import read_rgb
 from occlusion_fr.method.embedding import MaskedGallery, MethodSettings
@@ -135,7 +135,7 @@ class Recognizer:
         detection = self.detector([image])[0]
         if detection is None:
             raise PhotoError(f"{path}: no face found")
-        source = crop_box(detection.box, self.settings.detection["margin"])
+        source = CropGeometry.from_detection(self.settings.detection).corners(detection.box, detection.landmarks)
         return Face(str(path), crop_image(image, source), detection)
 
     # -- embeddings -----------------------------------------------------------------------------

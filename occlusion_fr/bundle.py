@@ -45,6 +45,13 @@ class BundleError(ValueError):
     """A bundle that cannot be used; the message names the file."""
 
 
+def detection_settings(detection: dict) -> dict:
+    """The detection settings a bundle's user needs to crop as the run did; alignment keys only
+    for aligned crops (bundles of box-crop runs read as before)."""
+    keys = ("margin", "min_face_size", "thresholds") + (("align", "template") if detection["align"] != "box" else ())
+    return {key: detection[key] for key in keys}
+
+
 @dataclass(frozen=True)
 class BundleSettings:
     """What a bundle's user needs besides its files: how photos are detected and cropped, how
@@ -54,7 +61,7 @@ class BundleSettings:
     seed: int
     config_fingerprint: str  # the run's configuration: a gallery enrolled with another is refused
     crop: dict  # {"height", "width"} in pixels
-    detection: dict  # {"margin", "min_face_size", "thresholds"}: the MTCNN settings of the run
+    detection: dict  # {"margin", "min_face_size", "thresholds"} and, for aligned crops, {"align", "template"}
     segmenter: dict  # {"encoder"}
     overlap_threshold: float  # share of a region's pixels occluded for its features to be discarded
     method: dict  # {"position", "normalisation"}: occlusion_fr.method.embedding.MethodSettings
@@ -66,7 +73,7 @@ class BundleSettings:
         return cls(dataset=dataset, seed=int(seed),
                    config_fingerprint=fingerprint({k: v for k, v in config.items() if k != "seeds"}),
                    crop={"height": CROP_HEIGHT, "width": CROP_WIDTH},
-                   detection={key: config["detection"][key] for key in ("margin", "min_face_size", "thresholds")},
+                   detection=detection_settings(config["detection"]),
                    segmenter={"encoder": config["segmenter"]["encoder"]},
                    overlap_threshold=config["feature_discarding"]["overlap_threshold"],
                    method={key: config["feature_discarding"][key] for key in ("position", "normalisation")},

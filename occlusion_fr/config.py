@@ -8,6 +8,7 @@ from pathlib import Path
 import yaml
 from jsonschema import Draft202012Validator, validators
 
+from occlusion_fr import CROP_HEIGHT, CROP_WIDTH
 from occlusion_fr.method.selection import NO_FDM
 
 
@@ -91,6 +92,10 @@ def check_references(config: dict) -> None:
                     problems.append(f"config key occlusions.{name}.regions: {region!r} is not a region of "
                                     f"{spec['layout']}")
     problems += base_cnn_problems(config)
+    problems += [f"config key detection.template.{i}: the point lies outside the {CROP_WIDTH}x{CROP_HEIGHT} crop "
+                 f"(x {point[0]}, y {point[1]})"
+                 for i, point in enumerate(config["detection"]["template"])
+                 if not (0 <= point[0] <= CROP_WIDTH and 0 <= point[1] <= CROP_HEIGHT)]
     if config["saliency"]["layout"] not in config["layouts"]:
         problems.append(f"config key saliency.layout: no masking layout named {config['saliency']['layout']!r}")
     if config["bundle"]["default_layout"] not in (NO_FDM, *config["layouts"]):

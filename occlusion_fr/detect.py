@@ -18,7 +18,7 @@ from PIL import UnidentifiedImageError
 from tqdm import tqdm
 
 from occlusion_fr import CROP_HEIGHT, CROP_WIDTH
-from occlusion_fr.crop import crop_box, crop_image, points_to_crop
+from occlusion_fr.crop import CropGeometry, crop_image, points_to_crop
 from occlusion_fr.io import read_rgb, write_csv, write_image
 from occlusion_fr.landmarks import BOX_COLUMNS, landmarks_from_table, landmarks_to_columns
 from occlusion_fr.unusable import reason_counts, require_usable
@@ -85,12 +85,13 @@ def make_detector(name: str, **options):
 
 
 def detect_and_crop(index: pd.DataFrame, image_dir, detector, out_dir, faces_csv, failures_csv,
-                    margin: float, batch_size: int = 32, min_images: int | None = None
+                    geometry: CropGeometry, batch_size: int = 32, min_images: int | None = None
                     ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Detect, crop and write every indexed image; list every image that could not be used.
 
     Returns (faces, failures). ``faces`` has image, identity, the detection score, the face
-    box and crop box in source pixels, and the five landmarks in crop pixels. ``failures``
+    box and the crop's corners (placed by ``geometry``) in source pixels, and the five
+    landmarks in crop pixels. ``failures``
     has image, identity and reason (unreadable file, no face). Crops are PNG (lossless) at
     ``out_dir / image`` with the suffix changed. With ``min_images``, people left with fewer
     faces than that are moved to the failures (see ``usable_people``).
@@ -113,7 +114,7 @@ def detect_and_crop(index: pd.DataFrame, image_dir, detector, out_dir, faces_csv
             if detection is None:
                 failures.append({"image": row["image"], "identity": row["identity"], "reason": "no face detected"})
                 continue
-            source = crop_box(detection.box, margin)
+            source = geometry.corners(detection.box, detection.landmarks)
             crop_rel = str(Path(row["image"]).with_suffix(".png"))
             write_image(out_dir / crop_rel, crop_image(image, source))
             faces.append({

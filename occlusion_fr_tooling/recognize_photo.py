@@ -19,7 +19,7 @@ import torch
 
 from occlusion_fr.api import Gallery, Recognizer
 from occlusion_fr.bundle import read_bundle
-from occlusion_fr.crop import crop_box, crop_image
+from occlusion_fr.crop import CropGeometry, crop_image
 from occlusion_fr.io import read_rgb
 from occlusion_fr.method.embedding import MaskedGallery
 from occlusion_fr.models.training import machine
@@ -70,7 +70,7 @@ def main() -> None:
     stages = {}
     stages["read"], _ = timed(lambda: read_rgb(args.photo), args.repeats)
     stages["detect (MTCNN)"], detection = timed(lambda: recognizer.detector([image])[0], args.repeats)
-    source = crop_box(detection.box, recognizer.settings.detection["margin"])
+    source = CropGeometry.from_detection(recognizer.settings.detection).corners(detection.box, detection.landmarks)
     stages["crop"], crop = timed(lambda: crop_image(image, source), args.repeats)
     pixels = torch.from_numpy(crop).permute(2, 0, 1)[None].contiguous()
     stages["segment"], occlusion = timed(lambda: recognizer.models.occlusion(pixels), args.repeats)

@@ -21,7 +21,7 @@ PLAIN = "plain"
 # The columns, by name: the plain base first, then each issue-29 experiment's dataset. (lfw_pooled's
 # committed seed predates the centred test-time method, so its FDM columns would not compare.)
 VARIANTS = {PLAIN: "lfw", "augmented": "lfw_augmented", "upper_face": "lfw_upper_face",
-            "any_block_segmenter": "lfw_any_block"}
+            "any_block_segmenter": "lfw_any_block", "aligned": "lfw_aligned"}
 
 
 def finished_seeds(dataset: str, seeds: list[int], root: Path) -> dict[int, SeedResults]:

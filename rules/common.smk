@@ -194,6 +194,16 @@ def lfw_archive_input(wildcards):
     return [ancient(archive)] if archive and Path(archive).is_file() else []
 
 
+def crop_geometry():
+    """The detection rules' crop param (occlusion_fr.crop.CropGeometry.from_param): a box crop
+    is its margin alone, the value runs recorded before alignment existed, so they are not
+    rerun; a similarity crop is its alignment settings."""
+    detection = config["detection"]
+    if detection["align"] == "box":
+        return detection["margin"]
+    return {"align": detection["align"], "template": detection["template"]}
+
+
 def dataset_setting(key):
     """A param: the key's value in the wildcard dataset's settings."""
     return lambda wildcards: config["datasets"][wildcards.dataset][key]

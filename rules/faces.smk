@@ -15,7 +15,7 @@ rule detect_faces:
         failures=results("{dataset}", "faces/failures.csv"),
     params:
         detector=lambda wc: config["datasets"][wc.dataset]["detector"],
-        margin=config["detection"]["margin"],
+        crop=crop_geometry(),
         batch_size=config["detection"]["batch_size"],
         min_face_size=config["detection"]["min_face_size"],
         thresholds=config["detection"]["thresholds"],
@@ -45,7 +45,7 @@ rule detect_image_folder_faces:
     params:
         detector=lambda wc: config["datasets"][wc.dataset]["detector"],
         min_images=lambda wc: config["datasets"][wc.dataset]["min_images"],
-        margin=config["detection"]["margin"],
+        crop=crop_geometry(),
         batch_size=config["detection"]["batch_size"],
         min_face_size=config["detection"]["min_face_size"],
         thresholds=config["detection"]["thresholds"],

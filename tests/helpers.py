@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from occlusion_fr.crop import CropGeometry
 from occlusion_fr.datasets.synthetic import generate_dataset
 from occlusion_fr.detect import GroundTruthDetector, detect_and_crop
 from occlusion_fr.regions import build_layout
@@ -24,7 +25,7 @@ def synthetic_crops(root: Path, identities: int = 4, images: int = 6, seed: int 
     """(split table, crops folder, lm2 layout) for a small synthetic dataset."""
     index = generate_dataset(root / "raw", root / "index.csv", identities, images, seed)
     faces, _ = detect_and_crop(index, root / "raw", GroundTruthDetector(), root / "crops", root / "faces.csv",
-                               root / "failures.csv", margin=0.0)
+                               root / "failures.csv", CropGeometry())
     table, _ = stratified_split(faces, 0.7, 0.15, 0.15, seed)
     layout = build_layout("lm2", LM2, table[table["split"] == "train"])
     return table, root / "crops", layout

@@ -5,6 +5,7 @@ import json
 import pytest
 
 from occlusion_fr.bundle import Bundle, BundleError, BundleSettings, read_bundle, write_bundle
+from occlusion_fr.crop import CropGeometry
 
 
 @pytest.fixture
@@ -74,7 +75,8 @@ def test_the_typed_contract_round_trips_and_names_what_a_manifest_lacks(tmp_path
 
 
 def test_settings_come_from_the_config_alone():
-    config = {"detection": {"margin": 0.0, "min_face_size": 20, "thresholds": [0.6, 0.7, 0.7], "batch_size": 32},
+    config = {"detection": {"margin": 0.0, "align": "box", "min_face_size": 20, "thresholds": [0.6, 0.7, 0.7],
+                            "batch_size": 32, "template": [[27, 50], [69, 50], [48, 75], [30, 97], [66, 97]]},
               "segmenter": {"encoder": "resnet18"},
               "feature_discarding": {"overlap_threshold": 0.5, "position": "before_bn", "normalisation": "none"},
               "bundle": {"default_layout": "lm2"}, "seeds": [0]}
@@ -84,3 +86,9 @@ def test_settings_come_from_the_config_alone():
     assert BundleSettings.from_config({**config, "seeds": [1, 2]}, "synthetic", 0) == made
     changed = {**config, "feature_discarding": {**config["feature_discarding"], "overlap_threshold": 0.6}}
     assert BundleSettings.from_config(changed, "synthetic", 0).config_fingerprint != made.config_fingerprint
+    # Aligned crops: the tool crops photos as the run did, landmarks onto the run's template.
+    aligned = BundleSettings.from_config({**config, "detection": {**config["detection"], "align": "similarity"}},
+                                         "synthetic", 0)
+    assert CropGeometry.from_detection(made.detection) == CropGeometry()
+    assert CropGeometry.from_detection(aligned.detection) == CropGeometry(
+        align="similarity", template=tuple(map(tuple, config["detection"]["template"])))

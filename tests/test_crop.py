@@ -2,7 +2,8 @@ import cv2
 import numpy as np
 import pytest
 
-from occlusion_fr.crop import crop_box, crop_image, paste_into_photo, points_to_crop
+from occlusion_fr.crop import (CropGeometry, box_to_crop, corners_of, crop_box, crop_image, paste_into_photo,
+                               points_to_crop, similarity_to)
 
 
 def test_crop_box_grows_to_the_crop_aspect_ratio():
@@ -64,3 +65,87 @@ def test_an_occluder_on_a_crop_pastes_back_where_it_came_from_and_nowhere_else()
     assert (again[inner] > 250).all()
     away = cv2.dilate(mask.astype(np.uint8), np.ones((9, 9), np.uint8)) == 0
     assert np.abs(again[away].astype(int) - crop[away].astype(int)).max() == 0
+
+
+TEMPLATE = ((27.0, 50.0), (69.0, 50.0), (48.0, 75.0), (30.0, 97.0), (66.0, 97.0))
+
+
+def _similarity(angle_deg: float, scale: float, photo_centre=(150.0, 150.0)) -> np.ndarray:
+    """Photo-to-crop similarity that puts ``photo_centre`` at the crop's centre."""
+    theta = np.radians(angle_deg)
+    linear = scale * np.array([[np.cos(theta), -np.sin(theta)], [np.sin(theta), np.cos(theta)]])
+    return np.hstack([linear, (np.array([48.0, 64.0]) - linear @ np.asarray(photo_centre))[:, None]])
+
+
+def _apply(affine, points) -> np.ndarray:
+    return np.asarray(points, float) @ affine[:2, :2].T + affine[:, 2]
+
+
+def test_similarity_to_recovers_a_known_similarity_and_never_reflects():
+    photo_to_crop = _similarity(-17.0, 0.55, (90.0, 130.0))
+    points = _apply(cv2.invertAffineTransform(photo_to_crop), TEMPLATE)
+    np.testing.assert_allclose(similarity_to(points, TEMPLATE), photo_to_crop, atol=1e-9)
+    # A mirrored face is fitted by a rotation, not a reflection: the determinant stays positive.
+    mirrored = np.array(TEMPLATE) * [-1, 1]
+    assert np.linalg.det(similarity_to(mirrored, TEMPLATE)[:, :2]) > 0
+    with pytest.raises(ValueError, match="degenerate landmarks"):
+        similarity_to([[5, 5]] * 5, TEMPLATE)
+
+
+def test_aligned_crops_put_the_landmarks_on_the_template_within_a_pixel():
+    # A tilted, scaled face in a photo: five bright dots where its landmarks are.
+    crop_to_photo = cv2.invertAffineTransform(_similarity(23.0, 0.6))
+    landmarks = _apply(crop_to_photo, TEMPLATE)
+    photo = np.zeros((300, 300, 3), np.uint8)
+    for x, y in landmarks:
+        cv2.circle(photo, (int(round(x * 16)), int(round(y * 16))), 3 * 16, (255, 255, 255), -1, cv2.LINE_AA, shift=4)
+    geometry = CropGeometry(align="similarity", template=TEMPLATE)
+    corners = geometry.corners([0, 0, 1, 1], landmarks)  # the box plays no part
+    np.testing.assert_allclose(points_to_crop(landmarks, corners), TEMPLATE, atol=1e-6)
+    crop = crop_image(photo, corners)
+    assert crop.shape == (128, 96, 3)
+    count, labels = cv2.connectedComponents((crop[..., 0] > 60).astype(np.uint8))
+    assert count - 1 == 5
+    for label in range(1, count):
+        ys, xs = np.nonzero(labels == label)
+        weights = crop[ys, xs, 0].astype(float)
+        centre = np.array([np.average(xs, weights=weights), np.average(ys, weights=weights)])
+        # pixel centres sit at integer crop coordinates, as in cv2.warpAffine
+        assert np.linalg.norm(np.array(TEMPLATE) - centre, axis=1).min() < 1.0
+
+
+def test_box_geometry_is_the_papers_crop_and_similarity_needs_a_template():
+    box, landmarks = [40, 50, 120, 160], np.array(TEMPLATE) + 40
+    np.testing.assert_allclose(CropGeometry(margin=0.1).corners(box, landmarks), crop_box(box, 0.1))
+    assert CropGeometry.from_param(0.1) == CropGeometry(margin=0.1)
+    assert CropGeometry.from_detection({"margin": 0.0, "min_face_size": 20}) == CropGeometry()
+    aligned = CropGeometry.from_param({"align": "similarity", "template": [list(p) for p in TEMPLATE]})
+    assert aligned == CropGeometry.from_detection({"margin": 0.0, "align": "similarity", "template": TEMPLATE})
+    with pytest.raises(ValueError, match="detection.template"):
+        CropGeometry(align="similarity")
+    with pytest.raises(ValueError, match="detection.align"):
+        CropGeometry(align="affine")
+
+
+def test_rotated_crops_map_boxes_to_bounds_and_paste_back_in_place():
+    crop_to_photo = cv2.invertAffineTransform(_similarity(-30.0, 0.5))
+    corners = corners_of(cv2.invertAffineTransform(crop_to_photo))
+    np.testing.assert_allclose(points_to_crop(_apply(crop_to_photo, [[0, 0], [96, 128], [96, 0]]), corners),
+                               [[0, 0], [96, 128], [96, 0]], atol=1e-9)
+    photo_box = [100, 100, 150, 170]
+    x0, y0, x1, y1 = box_to_crop(photo_box, corners)
+    inside = points_to_crop([[100, 100], [150, 100], [100, 170], [150, 170]], corners)
+    assert (inside[:, 0] >= x0 - 1e-9).all() and (inside[:, 0] <= x1 + 1e-9).all()
+    assert (inside[:, 1] >= y0 - 1e-9).all() and (inside[:, 1] <= y1 + 1e-9).all()
+    assert set(np.round([x0, y0, x1, y1], 6)) <= set(np.round(inside.ravel(), 6))
+    rng = np.random.default_rng(1)
+    photo = rng.integers(0, 200, (300, 300, 3), dtype=np.uint8)
+    crop = crop_image(photo, corners)
+    mask = np.zeros(crop.shape[:2], bool)
+    mask[70:120, 10:86] = True
+    occluded = crop.copy()
+    occluded[mask] = 255
+    again = crop_image(paste_into_photo(photo, occluded, mask, corners), corners)
+    inner = np.zeros_like(mask)
+    inner[74:116, 14:82] = True
+    assert (again[inner] > 250).all()

@@ -6,6 +6,8 @@ import pytest
 from PIL import Image
 from skimage import data
 
+from occlusion_fr import LANDMARK_NAMES
+from occlusion_fr.crop import CropGeometry, points_to_crop
 from occlusion_fr.datasets.synthetic import generate_dataset
 from occlusion_fr.detect import GroundTruthDetector, MTCNNDetector, detect_and_crop, nearest_to_centre
 from occlusion_fr.landmarks import landmarks_from_table
@@ -72,7 +74,7 @@ def test_bad_files_are_reported_not_fatal(tmp_path):
     truncated.write_bytes(truncated.read_bytes()[:400])  # a corrupt JPEG
     (raw / index.loc[4, "image"]).write_text("this is not an image")
     faces, failures = detect_and_crop(index, raw, GroundTruthDetector(), tmp_path / "crops",
-                                      tmp_path / "faces.csv", tmp_path / "failures.csv", margin=0.0, batch_size=4)
+                                      tmp_path / "faces.csv", tmp_path / "failures.csv", CropGeometry(), batch_size=4)
     assert len(faces) == 4 and len(failures) == 2
     assert set(failures["image"]) == {index.loc[1, "image"], index.loc[4, "image"]}
     assert failures["reason"].str.startswith("unreadable").all()
@@ -91,7 +93,7 @@ def test_mtcnn_reports_images_without_a_face(mtcnn, tmp_path):
     Image.fromarray(np.full((250, 250, 3), 128, np.uint8)).save(raw / "x" / "x_0002.jpg")
     index = pd.DataFrame({"image": ["x/x_0001.jpg", "x/x_0002.jpg"], "identity": ["x", "x"]})
     faces, failures = detect_and_crop(index, raw, mtcnn, tmp_path / "crops", tmp_path / "f.csv",
-                                      tmp_path / "fail.csv", margin=0.0)
+                                      tmp_path / "fail.csv", CropGeometry())
     assert faces["image"].tolist() == ["x/x_0001.jpg"]
     assert failures.to_dict("records") == [{"image": "x/x_0002.jpg", "identity": "x", "reason": "no face detected"}]
 
@@ -105,5 +107,31 @@ def test_no_usable_image_fails_counting_the_reasons(mtcnn, tmp_path, caplog):
     index = pd.DataFrame({"image": [f"x/x_000{i}.jpg" for i in (1, 2, 3)], "identity": ["x"] * 3})
     with pytest.raises(NoUsableImagesError, match=r"face detection in .*raw: no usable image \(3 skipped: "
                                                   r"no face detected 2, unreadable 1\)\. Expected readable"):
-        detect_and_crop(index, raw, mtcnn, tmp_path / "crops", tmp_path / "f.csv", tmp_path / "fail.csv", margin=0.0)
+        detect_and_crop(index, raw, mtcnn, tmp_path / "crops", tmp_path / "f.csv", tmp_path / "fail.csv", CropGeometry())
     assert "skipped x/x_0003.jpg: unreadable" in caplog.text  # each file's reason reaches the job's log
+
+
+def test_similarity_alignment_levels_the_eyes_and_brings_landmarks_to_the_template(tmp_path):
+    template = ((27.0, 50.0), (69.0, 50.0), (48.0, 75.0), (30.0, 97.0), (66.0, 97.0))
+    index = generate_dataset(tmp_path / "raw", tmp_path / "index.csv", identities=3, images_per_identity=4, seed=0)
+    tables = {}
+    for geometry in (CropGeometry(), CropGeometry(align="similarity", template=template)):
+        tables[geometry.align], _ = detect_and_crop(index, tmp_path / "raw", GroundTruthDetector(),
+                                                    tmp_path / geometry.align, tmp_path / f"{geometry.align}.csv",
+                                                    tmp_path / "failures.csv", geometry)
+    tilt = {}
+    for align, faces in tables.items():
+        points = landmarks_from_table(faces)
+        eye_line = points[:, 1] - points[:, 0]
+        tilt[align] = np.abs(np.degrees(np.arctan2(eye_line[:, 1], eye_line[:, 0]))).max()
+        tables[align] = np.linalg.norm(points - np.array(template), axis=2).mean()
+    assert tilt["box"] > 3 and tilt["similarity"] < 0.5  # the synthetic faces are tilted up to 8 degrees
+    assert tables["similarity"] < 0.6 * tables["box"]
+    # The faces table's corners reproduce the crop: the landmarks map onto the stored ones.
+    faces = pd.read_csv(tmp_path / "similarity.csv")
+    for row in faces.head(3).itertuples(index=False):
+        source = index.set_index("image").loc[row.image]
+        image_points = source[[f"{n}_{a}" for n in LANDMARK_NAMES for a in "xy"]].to_numpy(float).reshape(5, 2)
+        stored = landmarks_from_table(pd.DataFrame([row._asdict()]))[0]
+        np.testing.assert_allclose(points_to_crop(image_points, [row.crop_x0, row.crop_y0, row.crop_x1, row.crop_y1]),
+                                   stored, atol=0.01)

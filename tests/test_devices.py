@@ -79,3 +79,4 @@ def test_the_machine_record_names_the_cpu_capability():
     record = machine()
     assert record["cpu_capability"] == torch.backends.cpu.get_cpu_capability()
     assert isinstance(record["cpu_bf16"], bool) and record["cpu_capability"] in record["description"]
+    assert isinstance(record["cpu_amx"], bool) and ("AMX" in record["description"]) == record["cpu_amx"]

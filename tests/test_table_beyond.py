@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from occlusion_fr.evaluation.beyond import COLUMNS
+from occlusion_fr.evaluation.beyond import COLUMNS, beyond_reading
 from occlusion_fr_tooling.table_beyond import render
 
 from conftest import REPO
@@ -77,6 +77,16 @@ def test_the_extended_table_tests_each_column_against_the_plain_base(tmp_path):
     assert (f"plain: seeds 0, 1, best layout on validation {plain_layout}; "
             "better: seeds 0, 1, best layout on validation lm1") in markdown
     assert "left out: absent (lfw_absent)" in markdown
+
+    # The reading names each row's winner, its margin over the plain no FDM, and the goals.
+    reading = beyond_reading(pd.read_csv(folder / "table_beyond.csv"), "plain", {"face_mask": 0.75})
+    face_mask_line = next(line for line in reading if line.startswith("- face_mask:"))
+    gain = 100 * (table.loc[("face_mask", "better", "best_layout"), "mean"] - table.loc[("face_mask", "plain", "no_fdm"),
+                                                                                        "mean"])
+    assert face_mask_line.startswith("- face_mask: better, best layout ") and f"({gain:+.1f} points, 2 seeds)" in face_mask_line
+    best = table.loc[("face_mask", "better", "best_layout"), "mean"]
+    assert ("goal is met" in face_mask_line) == (best >= 0.75) and "goal" not in reading[0]
+    assert len(reading) == table.index.get_level_values("row").nunique()
 
 
 def test_without_the_plain_base_there_is_no_table(tmp_path):

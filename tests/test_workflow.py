@@ -194,6 +194,12 @@ def test_data_stage_end_to_end_then_incremental(tiny_run):
     assert "table1.md" in (shared / "report.html").read_text(errors="replace")
 
     assert "Nothing to be done" in snakemake(workdir, "-n", "--configfile", str(config))
+    # Aligned crops are new detections (the crop param changes), and so a new run from them on.
+    aligned = write_config(workdir / "aligned.yaml", {"detection": {"align": "similarity"}})
+    plan = snakemake(workdir, "-n", "--configfile", str(config), str(aligned))
+    assert {rule: planned_jobs(plan).get(rule) for rule in ("detect_faces", "pair_faces", "outsider_faces",
+                                                              "base_cnn")} == dict.fromkeys(
+        ("detect_faces", "pair_faces", "outsider_faces", "base_cnn"), 1)
 
     # Another run seed reuses the detections and crops, with its own split.
     detected = (shared / "faces" / "faces.csv").stat().st_mtime_ns

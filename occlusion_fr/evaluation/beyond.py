@@ -186,3 +186,29 @@ def beyond_markdown(table: pd.DataFrame, layouts: dict[str, str | None], seeds: 
         f"best layout on validation {layouts[v]}" if layouts[v] else "no FDM only (no layouts run yet)")
                         for v in layouts)
     return f"{caption}.\n\n{markdown_table(header, lines)}"
+
+
+def beyond_reading(table: pd.DataFrame, plain: str, goals: dict[str, float] | None = None) -> list[str]:
+    """One line per row of the extended table: the cell with the best mean, how far it is from the
+    plain base's no FDM (percentage points), its seeds, and where ``goals`` names the row, the
+    goal (a fraction) it meets or misses. Rows without the plain no FDM are left out."""
+    goals = goals or {}
+    lines = []
+    for row, cells in table.groupby("row", sort=False):
+        reference = cells[(cells["variant"] == plain) & (cells["column"] == "no_fdm")]
+        if reference.empty:
+            continue
+        best = cells.loc[cells["mean"].idxmax()]
+        base = reference.iloc[0]["mean"]
+        name = f"{best['variant']}, {COLUMN_NAMES[best['column']]}"
+        if best["variant"] == plain and best["column"] == "no_fdm":
+            text = f"{row}: the plain base without FDM is best ({100 * base:.1f}%)"
+        else:
+            text = (f"{row}: {name} {100 * best['mean']:.1f}% against the plain base's {100 * base:.1f}% without FDM "
+                    f"({100 * (best['mean'] - base):+.1f} points, {int(best['seeds'])} seed"
+                    f"{'s' if best['seeds'] != 1 else ''})")
+        if row in goals:
+            text += (f"; the {100 * goals[row]:.0f}% goal is "
+                     f"{'met' if best['mean'] >= goals[row] else 'missed by ' + format(100 * (goals[row] - best['mean']), '.1f') + ' points'}")
+        lines.append(f"- {text}")
+    return lines

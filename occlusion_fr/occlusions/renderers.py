@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from occlusion_fr.crop import crop_image, points_to_crop
+from occlusion_fr.crop import box_to_crop, crop_image
 from occlusion_fr.io import read_rgb
 from occlusion_fr.landmarks import landmarks_from_table
 from occlusion_fr.occlusions.directory_source import image_stem, match_directory
@@ -38,9 +38,8 @@ def image_rng(seed: int, occlusion: str, image: str) -> np.random.Generator:
 
 
 def face_box_in_crop(row) -> np.ndarray:
-    corners = points_to_crop([[row.box_x0, row.box_y0], [row.box_x1, row.box_y1]],
-                             [row.crop_x0, row.crop_y0, row.crop_x1, row.crop_y1])
-    return corners.ravel()
+    return box_to_crop([row.box_x0, row.box_y0, row.box_x1, row.box_y1],
+                       [row.crop_x0, row.crop_y0, row.crop_x1, row.crop_y1])
 
 
 def face_frame_of(row):
