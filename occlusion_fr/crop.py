@@ -101,9 +101,7 @@ class CropGeometry:
     def from_param(cls, value) -> CropGeometry:
         """From the detection rules' ``crop`` parameter (``crop_geometry`` in rules/common.smk):
         a number is a box crop's margin, a mapping the alignment settings."""
-        if isinstance(value, (int, float)):
-            return cls(margin=float(value))
-        return cls(align=value["align"], template=tuple(map(tuple, value["template"])))
+        return cls.from_detection({"margin": value} if isinstance(value, (int, float)) else value)
 
     @classmethod
     def from_detection(cls, detection: dict) -> CropGeometry:

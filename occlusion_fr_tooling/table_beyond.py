@@ -20,7 +20,7 @@ REPO = Path(__file__).resolve().parents[1]
 PLAIN = "plain"
 # The columns, by name: the plain base first, then each issue-29 experiment's dataset. (lfw_pooled's
 # committed seed predates the centred test-time method, so its FDM columns would not compare.)
-VARIANTS = {PLAIN: "lfw", "augmented": "lfw_augmented", "upper_face": "lfw_upper_face",
+VARIANTS = {PLAIN: "lfw", "augmented": "lfw_augmented", "upper_face": "lfw_upper_face", "lower_face": "lfw_lower_face",
             "any_block_segmenter": "lfw_any_block", "aligned": "lfw_aligned"}
 
 
