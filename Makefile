@@ -42,9 +42,10 @@ bundle: $(STAMP)
 data/lfw/lfw-deepfunneled.tgz: | $(STAMP)
 	$(BIN)/dvc pull --quiet $@ 2>/dev/null || { test ! -f "$(LFW_ARCHIVE)" || cp "$(LFW_ARCHIVE)" $@; }
 
-# Data and weights of the committed run (dvc.lock) from the DVC remote, without retraining.
+# Data and weights of the committed run (dvc.lock) from the DVC remote, without retraining:
+# REMOTE=<url or folder> names the remote (else the repository's default remote).
 pull: $(STAMP)
-	PATH="$(abspath $(BIN)):$$PATH" bash occlusion_fr_tooling/dvc_pull.sh
+	REMOTE="$(REMOTE)" PATH="$(abspath $(BIN)):$$PATH" bash occlusion_fr_tooling/dvc_pull.sh
 
 # HTML report of a finished run: Table 1, masks, saliency, models, data (captions in report/).
 report: $(STAMP)

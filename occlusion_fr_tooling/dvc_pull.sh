@@ -8,9 +8,28 @@
 # once `dvc status` confirms that config and workflow match that lock too, the files are the
 # locked run's outputs and `snakemake --touch` restores their time order (it touches each job's
 # outputs in DAG order and runs nothing).
+#
+# REMOTE (a URL or a folder; `make pull REMOTE=...`) is used for this pull and remembered in
+# .dvc/config.local (not in git); without it the repository's default remote is used. Without
+# a lock or a remote there is nothing to pull: one line says so, no traceback, exit status 1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-dvc pull
+if [ ! -f dvc.lock ]; then
+  echo "make pull: this commit has no dvc.lock, so no run's data and weights are versioned to pull" \
+       "(docs/reproducibility.md: dvc repro, commit dvc.lock, dvc push)" >&2
+  exit 1
+fi
+if [ -n "${REMOTE:-}" ]; then
+  dvc remote add --local --force pulled "$REMOTE"
+  remote=(--remote pulled)
+elif dvc remote default >/dev/null 2>&1; then
+  remote=()
+else
+  echo "make pull: no DVC remote is configured; name one: make pull REMOTE=<url or folder>" \
+       "(or dvc remote add -d NAME URL; docs/reproducibility.md)" >&2
+  exit 1
+fi
+dvc pull "${remote[@]}"
 # across_seeds is always_changed (see dvc.yaml); every other stage must match dvc.lock.
 if ! dvc status --quiet faces data occlusions models masks; then
   echo "dvc status: config.yaml or the workflow differ from dvc.lock; not marking anything as" \

@@ -85,7 +85,8 @@ def origin(tmp_path_factory):
     ignore = origin / ".gitignore"
     ignore.write_text(ignore.read_text().replace("results/synthetic/\n", ""))
     run(origin, "git", "init", "-q")
-    run(origin, "dvc", "remote", "add", "-d", "local", str(root / "remote"))
+    # The remote is this clone's own (.dvc/config.local): a fresh clone names it, `make pull REMOTE=...`.
+    run(origin, "dvc", "remote", "add", "--local", "-d", "local", str(root / "remote"))
     run(origin, "git", "add", "-A")
     run(origin, "git", "commit", "-qm", "tiny workflow")
     repro = run(origin, "dvc", "repro")
@@ -118,7 +119,13 @@ def test_fresh_clone_pulls_everything_and_retrains_nothing(origin, tmp_path):
     clone = tmp_path / "clone"
     run(tmp_path, "git", "clone", "-q", str(repo), str(clone))
     assert not (clone / RUN / "models/base_cnn/weights.pt").exists()  # weights come from DVC, not git
-    run(clone, "bash", "occlusion_fr_tooling/dvc_pull.sh")
+    # Without a remote, one line says what to do (no traceback, nothing pulled).
+    refused = subprocess.run(["bash", "occlusion_fr_tooling/dvc_pull.sh"], cwd=clone, env=ENV, text=True,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=300)
+    assert refused.returncode == 1 and refused.stderr.strip().count("\n") == 0, refused.stderr
+    assert "no DVC remote is configured" in refused.stderr and "REMOTE=" in refused.stderr
+    assert not (clone / RUN / "models/base_cnn/weights.pt").exists()
+    run(clone, "env", f"REMOTE={repo.parent / 'remote'}", "bash", "occlusion_fr_tooling/dvc_pull.sh")
     assert hashes(clone) == hashes(repo)
     dry_run = run(clone, "snakemake", "-n")
     assert "Nothing to be done" in dry_run, dry_run[-3000:]
