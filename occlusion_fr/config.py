@@ -95,7 +95,7 @@ def check_references(config: dict) -> None:
     problems += [f"config key detection.template.{i}: the point lies outside the {CROP_WIDTH}x{CROP_HEIGHT} crop "
                  f"(x {point[0]}, y {point[1]})"
                  for i, point in enumerate(config["detection"]["template"])
-                 if not (0 <= point[0] <= CROP_WIDTH and 0 <= point[1] <= CROP_HEIGHT)]
+                 if not (0 <= point[0] < CROP_WIDTH and 0 <= point[1] < CROP_HEIGHT)]
     if config["saliency"]["layout"] not in config["layouts"]:
         problems.append(f"config key saliency.layout: no masking layout named {config['saliency']['layout']!r}")
     if config["bundle"]["default_layout"] not in (NO_FDM, *config["layouts"]):

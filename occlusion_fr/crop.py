@@ -134,10 +134,14 @@ def points_to_crop(points, corners, height: int = CROP_HEIGHT, width: int = CROP
 
 
 def box_to_crop(box, corners, height: int = CROP_HEIGHT, width: int = CROP_WIDTH) -> np.ndarray:
-    """The axis-aligned bounds (x0, y0, x1, y1) in the crop of an image box (rotated by a similarity crop)."""
-    x0, y0, x1, y1 = box
-    points = points_to_crop([[x0, y0], [x1, y0], [x0, y1], [x1, y1]], corners, height, width)
-    return np.concatenate([points.min(0), points.max(0)])
+    """An image box (x0, y0, x1, y1) in crop pixels: its centre mapped, its sides scaled. A face
+    box is upright on the face, so on an aligned (rotated) crop it stays the face's size rather
+    than growing to the bounds of its rotated corners; on a box crop it is the corners mapped."""
+    x0, y0, x1, y1 = map(float, box)
+    affine = _affine(corners, height, width)
+    centre = points_to_crop([[(x0 + x1) / 2, (y0 + y1) / 2]], corners, height, width)[0]
+    half = np.hypot(*affine[0, :2]) * np.array([x1 - x0, y1 - y0]) / 2
+    return np.concatenate([centre - half, centre + half])
 
 
 def paste_into_photo(photo: np.ndarray, crop: np.ndarray, mask: np.ndarray, corners) -> np.ndarray:

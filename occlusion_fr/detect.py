@@ -91,9 +91,8 @@ def detect_and_crop(index: pd.DataFrame, image_dir, detector, out_dir, faces_csv
 
     Returns (faces, failures). ``faces`` has image, identity, the detection score, the face
     box and the crop's corners (placed by ``geometry``) in source pixels, and the five
-    landmarks in crop pixels. ``failures``
-    has image, identity and reason (unreadable file, no face). Crops are PNG (lossless) at
-    ``out_dir / image`` with the suffix changed. With ``min_images``, people left with fewer
+    landmarks in crop pixels. ``failures`` has image, identity and reason (unreadable file, no
+    face). Crops are PNG (lossless) at ``out_dir / image`` with the suffix changed. With ``min_images``, people left with fewer
     faces than that are moved to the failures (see ``usable_people``).
     """
     image_dir, out_dir = Path(image_dir), Path(out_dir)

@@ -9,8 +9,8 @@
 # locked run's outputs and `snakemake --touch` restores their time order (it touches each job's
 # outputs in DAG order and runs nothing).
 #
-# REMOTE (a URL or a folder; `make pull REMOTE=...`) is used for this pull and remembered in
-# .dvc/config.local (not in git); without it the repository's default remote is used. Without
+# REMOTE (a URL or a folder; `make pull REMOTE=...`) becomes this clone's default remote, kept in
+# .dvc/config.local (not in git), so later pulls need no REMOTE; without it the default remote is used. Without
 # a lock or a remote there is nothing to pull: one line says so, no traceback, exit status 1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,16 +20,13 @@ if [ ! -f dvc.lock ]; then
   exit 1
 fi
 if [ -n "${REMOTE:-}" ]; then
-  dvc remote add --local --force pulled "$REMOTE"
-  remote=(--remote pulled)
-elif dvc remote default >/dev/null 2>&1; then
-  remote=()
-else
+  dvc remote add --local --default --force pulled "$REMOTE"
+elif ! dvc remote default >/dev/null 2>&1; then
   echo "make pull: no DVC remote is configured; name one: make pull REMOTE=<url or folder>" \
        "(or dvc remote add -d NAME URL; docs/reproducibility.md)" >&2
   exit 1
 fi
-dvc pull "${remote[@]}"
+dvc pull
 # across_seeds is always_changed (see dvc.yaml); every other stage must match dvc.lock.
 if ! dvc status --quiet faces data occlusions models masks; then
   echo "dvc status: config.yaml or the workflow differ from dvc.lock; not marking anything as" \

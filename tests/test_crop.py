@@ -132,12 +132,14 @@ def test_rotated_crops_map_boxes_to_bounds_and_paste_back_in_place():
     corners = corners_of(cv2.invertAffineTransform(crop_to_photo))
     np.testing.assert_allclose(points_to_crop(_apply(crop_to_photo, [[0, 0], [96, 128], [96, 0]]), corners),
                                [[0, 0], [96, 128], [96, 0]], atol=1e-9)
-    photo_box = [100, 100, 150, 170]
-    x0, y0, x1, y1 = box_to_crop(photo_box, corners)
-    inside = points_to_crop([[100, 100], [150, 100], [100, 170], [150, 170]], corners)
-    assert (inside[:, 0] >= x0 - 1e-9).all() and (inside[:, 0] <= x1 + 1e-9).all()
-    assert (inside[:, 1] >= y0 - 1e-9).all() and (inside[:, 1] <= y1 + 1e-9).all()
-    assert set(np.round([x0, y0, x1, y1], 6)) <= set(np.round(inside.ravel(), 6))
+    # A face box keeps its centre and its size (scale 0.5) on the rotated crop, not its corners' bounds.
+    x0, y0, x1, y1 = box_to_crop([100, 100, 150, 170], corners)
+    np.testing.assert_allclose([(x0 + x1) / 2, (y0 + y1) / 2], points_to_crop([[125, 135]], corners)[0], atol=1e-9)
+    np.testing.assert_allclose([x1 - x0, y1 - y0], [25, 35], atol=1e-9)
+    # On a box crop it is the box's corners mapped, as renderers had it before alignment.
+    source = crop_box([100, 100, 150, 170], 0.0)
+    np.testing.assert_allclose(box_to_crop([100, 100, 150, 170], source),
+                               points_to_crop([[100, 100], [150, 170]], source).ravel(), atol=1e-9)
     rng = np.random.default_rng(1)
     photo = rng.integers(0, 200, (300, 300, 3), dtype=np.uint8)
     crop = crop_image(photo, corners)

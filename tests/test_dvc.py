@@ -20,6 +20,7 @@ pytestmark = pytest.mark.slow
 ENV = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
        "GIT_AUTHOR_NAME": "test", "GIT_AUTHOR_EMAIL": "test@example.org", "GIT_COMMITTER_NAME": "test",
        "GIT_COMMITTER_EMAIL": "test@example.org", "DVC_NO_ANALYTICS": "1",
+       "XDG_CONFIG_HOME": "/nonexistent",  # a developer's global DVC config (a default remote) stays out
        "SNAKEMAKE_PROFILE": str(TINY_PROFILE)}  # dvc.yaml's snakemake commands: one thread per job
 OUT = Path("results/synthetic")
 RUN = OUT / "seed0"

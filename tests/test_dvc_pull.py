@@ -9,7 +9,8 @@ from pathlib import Path
 
 from conftest import REPO
 
-ENV = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}", "DVC_NO_ANALYTICS": "1"}
+ENV = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}", "DVC_NO_ANALYTICS": "1",
+       "XDG_CONFIG_HOME": "/nonexistent"}  # a developer's global DVC config (a default remote) stays out
 
 
 def pull(root: Path, **env) -> subprocess.CompletedProcess:

@@ -208,7 +208,8 @@ def beyond_reading(table: pd.DataFrame, plain: str, goals: dict[str, float] | No
                     f"({100 * (best['mean'] - base):+.1f} points, {int(best['seeds'])} seed"
                     f"{'s' if best['seeds'] != 1 else ''})")
         if row in goals:
-            text += (f"; the {100 * goals[row]:.0f}% goal is "
-                     f"{'met' if best['mean'] >= goals[row] else 'missed by ' + format(100 * (goals[row] - best['mean']), '.1f') + ' points'}")
+            shortfall = 100 * (goals[row] - best["mean"])
+            verdict = "met" if shortfall <= 0 else f"missed by {shortfall:.1f} points"
+            text += f"; the {100 * goals[row]:.0f}% goal is {verdict}"
         lines.append(f"- {text}")
     return lines
