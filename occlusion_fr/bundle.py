@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from occlusion_fr import CROP_HEIGHT, CROP_WIDTH
-from occlusion_fr.io import read_json, sha256_of
+from occlusion_fr.io import sha256_of
 from occlusion_fr.models.checkpoints import fingerprint
 
 FORMAT = "occlusion-fr-bundle/1"

@@ -4,6 +4,7 @@ branch is taken with torch.cuda's answers patched; moving data and loss scaling 
 import pytest
 import torch
 
+from occlusion_fr.models import training
 from occlusion_fr.models.epochs import optimisation_step
 from occlusion_fr.models.training import Device, choose_device, load_weights, machine, save_checkpoint
 
@@ -80,3 +81,17 @@ def test_the_machine_record_names_the_cpu_capability():
     assert record["cpu_capability"] == torch.backends.cpu.get_cpu_capability()
     assert isinstance(record["cpu_bf16"], bool) and record["cpu_capability"] in record["description"]
     assert isinstance(record["cpu_amx"], bool) and ("AMX" in record["description"]) == record["cpu_amx"]
+
+
+@pytest.mark.parametrize("speedup, dtype", [(2.3, torch.bfloat16), (0.54, None)])
+def test_the_cpu_takes_bf16_only_where_it_runs_faster_than_fp32(monkeypatch, speedup, dtype):
+    monkeypatch.setattr(training, "cpu_bf16_supported", lambda: True)
+    monkeypatch.setattr(training, "cpu_bf16_speedup", lambda: speedup)
+    device = choose_device("auto")
+    assert device.device.type == "cpu" and device.dtype == dtype and device.channels_last == (dtype is not None)
+    assert choose_device("bf16").bf16  # an explicit choice is honoured whatever the speed
+
+
+def test_the_bf16_speedup_is_measured_once():
+    first = training.cpu_bf16_speedup()
+    assert 0 < first < 100 and training.cpu_bf16_speedup() == first

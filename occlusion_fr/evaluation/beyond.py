@@ -188,10 +188,12 @@ def beyond_markdown(table: pd.DataFrame, layouts: dict[str, str | None], seeds: 
     return f"{caption}.\n\n{markdown_table(header, lines)}"
 
 
-def beyond_reading(table: pd.DataFrame, plain: str, goals: dict[str, float] | None = None) -> list[str]:
+def beyond_reading(table: pd.DataFrame, plain: str, goals: dict[str, float] | None = None,
+                   goal_seeds: int = 3) -> list[str]:
     """One line per row of the extended table: the cell with the best mean, how far it is from the
     plain base's no FDM (percentage points), its seeds, and where ``goals`` names the row, the
-    goal (a fraction) it meets or misses. Rows without the plain no FDM are left out."""
+    goal (a fraction of a mean over ``goal_seeds`` seeds) it meets or misses, and on how few seeds
+    when fewer. Rows without the plain no FDM are left out."""
     goals = goals or {}
     lines = []
     for row, cells in table.groupby("row", sort=False):
@@ -210,6 +212,7 @@ def beyond_reading(table: pd.DataFrame, plain: str, goals: dict[str, float] | No
         if row in goals:
             shortfall = 100 * (goals[row] - best["mean"])
             verdict = "met" if shortfall <= 0 else f"missed by {shortfall:.1f} points"
-            text += f"; the {100 * goals[row]:.0f}% goal is {verdict}"
+            text += f"; the {100 * goals[row]:.0f}% goal is {verdict}" + (
+                f" on {int(best['seeds'])} of the {goal_seeds} seeds it asks for" if best["seeds"] < goal_seeds else "")
         lines.append(f"- {text}")
     return lines

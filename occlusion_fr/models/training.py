@@ -7,8 +7,10 @@ pickled objects. Resumable checkpoints: ``occlusion_fr.models.checkpoints``.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import random
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -68,8 +70,9 @@ PRECISIONS = ("auto", "bf16", "fp16", "fp32")
 def choose_device(precision: str = "auto") -> Device:
     """A CUDA GPU when present: bf16 autocast where the GPU has bf16 (Ampere and newer), else fp16
     with loss scaling, channels_last, cuDNN's autotuner. On a CPU, bf16 autocast with
-    channels_last when the CPU supports bf16 (occlusion_fr_tooling/train_throughput.py measured 2.3-2.5x
-    over fp32 on this project's CPUs with avx512_bf16 or AMX), else fp32."""
+    channels_last when the CPU supports bf16 and runs it at least ``BF16_MIN_SPEEDUP`` times as
+    fast as fp32 (``cpu_bf16_speedup``; occlusion_fr_tooling/train_throughput.py measured 2.3-2.5x
+    with AMX, 1.75x on AMD's avx512_bf16, 0.53-0.80x on an Intel CPU with AMX hidden), else fp32."""
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
     if torch.cuda.is_available():
@@ -79,12 +82,47 @@ def choose_device(precision: str = "auto") -> Device:
         return Device(torch.device("cuda"), dtype, True)
     if precision == "fp16":
         raise ValueError("precision fp16 needs a CUDA GPU; on a CPU use auto, bf16 or fp32")
-    bf16 = precision == "bf16" or (precision == "auto" and cpu_bf16_supported())
+    bf16 = precision == "bf16" or (precision == "auto" and cpu_bf16_supported() and cpu_bf16_pays_off())
     return Device(torch.device("cpu"), torch.bfloat16 if bf16 else None, bf16)
 
 
 def cpu_bf16_supported() -> bool:
     return torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported()
+
+
+BF16_MIN_SPEEDUP = 1.2  # bf16 autocast must beat fp32 by this much to be chosen
+
+
+@functools.lru_cache(maxsize=1)
+def cpu_bf16_speedup(repeats: int = 5) -> float:
+    """fp32 time over bf16-autocast time of one 3x3 convolution of the base CNN's deeper stages
+    (256 channels on a 16x12 map, batch 32), best of ``repeats``; timed once per process.
+
+    Supporting bf16 is not running it fast: with AMX, and on AMD's avx512_bf16, bf16 trained
+    the stages 1.75x and more faster than fp32, but on an Intel Xeon whose AMX the hypervisor
+    hides (oneDNN on AVX 10.1) it trained them at 0.53-0.80x (occlusion_fr_tooling/train_throughput.py)."""
+    conv = torch.nn.Conv2d(256, 256, 3, padding=1)
+    x = torch.randn(32, 256, 16, 12)
+    settings = {"fp32": (conv, x, contextlib.nullcontext),
+                "bf16": (conv.to(memory_format=torch.channels_last), x.contiguous(memory_format=torch.channels_last),
+                         lambda: torch.autocast("cpu", dtype=torch.bfloat16))}
+    timings = {}
+    for name, (model, data, context) in settings.items():
+        best = float("inf")
+        with torch.no_grad(), context():
+            model(data)  # warm-up: oneDNN picks and caches its kernel
+            for _ in range(repeats):
+                start = time.perf_counter()
+                model(data)
+                best = min(best, time.perf_counter() - start)
+        timings[name] = best
+    return timings["fp32"] / timings["bf16"]
+
+
+def cpu_bf16_pays_off() -> bool:
+    speedup = cpu_bf16_speedup()
+    log.info("bf16 autocast against fp32 on this CPU: %.2fx (chosen from %.1fx)", speedup, BF16_MIN_SPEEDUP)
+    return speedup >= BF16_MIN_SPEEDUP
 
 
 def machine() -> dict:
