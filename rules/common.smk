@@ -196,8 +196,9 @@ def lfw_archive_input(wildcards):
 
 def crop_geometry():
     """The detection rules' crop param (occlusion_fr.crop.CropGeometry.from_param): a box crop
-    is its margin alone, the value runs recorded before alignment existed, so they are not
-    rerun; a similarity crop is its alignment settings."""
+    is its margin alone, the value runs recorded before alignment existed, so the params add no
+    rerun reason of their own (the detection scripts changed with alignment: Snakemake's code
+    trigger reruns a detection made before it once); a similarity crop is its alignment settings."""
     detection = config["detection"]
     if detection["align"] == "box":
         return detection["margin"]
