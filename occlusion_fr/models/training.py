@@ -7,6 +7,7 @@ pickled objects. Resumable checkpoints: ``occlusion_fr.models.checkpoints``.
 from __future__ import annotations
 
 import contextlib
+import copy
 import functools
 import logging
 import random
@@ -104,7 +105,8 @@ def cpu_bf16_speedup(repeats: int = 5) -> float:
     conv = torch.nn.Conv2d(256, 256, 3, padding=1)
     x = torch.randn(32, 256, 16, 12)
     settings = {"fp32": (conv, x, contextlib.nullcontext),
-                "bf16": (conv.to(memory_format=torch.channels_last), x.contiguous(memory_format=torch.channels_last),
+                "bf16": (copy.deepcopy(conv).to(memory_format=torch.channels_last),  # .to is in place: a copy
+                         x.contiguous(memory_format=torch.channels_last),
                          lambda: torch.autocast("cpu", dtype=torch.bfloat16))}
     timings = {}
     for name, (model, data, context) in settings.items():
