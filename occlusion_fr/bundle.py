@@ -15,6 +15,9 @@ Layout::
     base_cnn.pt, base_cnn.json          weights and metrics (identities, architecture)
     segmenter.pt
     gallery.npz                         the training split's feature maps and identities
+    split.csv                           every image's identity and split (image, identity, split):
+                                        what the models trained and were selected on
+    MODEL_CARD.md                       what the models are, their data, training and results
     layouts/<layout>/regions.json       region boxes in crop pixels
     layouts/<layout>/masks/<region>.npy the mask dictionary
 """
@@ -29,8 +32,10 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
+
 from occlusion_fr import CROP_HEIGHT, CROP_WIDTH
-from occlusion_fr.io import sha256_of
+from occlusion_fr.io import sha256_of, write_csv
 from occlusion_fr.models.checkpoints import fingerprint
 
 FORMAT = "occlusion-fr-bundle/1"
@@ -39,6 +44,7 @@ MANIFEST = "bundle.json"
 # (impostors too) than those it leaves whole, so each has its own threshold.
 NO_REGION, REGIONS = "no_region", "regions"
 BASE_CNN_WEIGHTS, BASE_CNN_METRICS, SEGMENTER_WEIGHTS, GALLERY = "base_cnn.pt", "base_cnn.json", "segmenter.pt", "gallery.npz"
+SPLIT, MODEL_CARD = "split.csv", "MODEL_CARD.md"
 
 
 class BundleError(ValueError):
@@ -180,11 +186,13 @@ def read_bundle(bundle_dir) -> dict:
 
 
 def run_bundle(out_dir, base_cnn: tuple, segmenter_weights, train_maps, split_csv, layouts: dict[str, tuple],
-               thresholds_at_far: dict | None, calibration_folds: list | None, settings: BundleSettings) -> dict:
+               thresholds_at_far: dict | None, calibration_folds: list | None, settings: BundleSettings,
+               model_card) -> dict:
     """Pack a run: ``base_cnn`` = (weights, metrics), ``layouts`` = {name: (regions json, mask
     files)}, ``thresholds_at_far`` as ``tool_thresholds`` makes them from the ``calibration_folds``
-    (None for a run without a pairs file: identify then never answers unknown); the gallery is the
-    training split's clean feature maps with their identities."""
+    (None for a run without a pairs file: identify then never answers unknown), ``model_card`` its
+    rendered card (occlusion_fr.model_card); the gallery is the training split's clean feature
+    maps with their identities."""
     from occlusion_fr.models.features import load_feature_maps, save_feature_maps
     from occlusion_fr.split import identities_by_image
 
@@ -198,8 +206,10 @@ def run_bundle(out_dir, base_cnn: tuple, segmenter_weights, train_maps, split_cs
         gallery = Path(scratch) / GALLERY
         names, maps = load_feature_maps(train_maps)
         save_feature_maps(gallery, names, maps, identities=[identity_of[n] for n in names])
+        split = Path(scratch) / SPLIT
+        write_csv(split, pd.read_csv(split_csv, keep_default_na=False)[["image", "identity", "split"]])
         files = {BASE_CNN_WEIGHTS: base_cnn[0], BASE_CNN_METRICS: base_cnn[1], SEGMENTER_WEIGHTS: segmenter_weights,
-                 GALLERY: gallery}
+                 GALLERY: gallery, SPLIT: split, MODEL_CARD: model_card}
         for name, (regions, masks) in layouts.items():
             files[f"layouts/{name}/regions.json"] = regions
             files.update({f"layouts/{name}/masks/{Path(m).name}": m for m in masks})

@@ -6,7 +6,7 @@ from pathlib import Path
 from snakemake.utils import min_version
 
 from occlusion_fr import CROP_HEIGHT, CROP_WIDTH
-from occlusion_fr.bundle import BundleSettings
+from occlusion_fr.bundle import MANIFEST, BundleSettings
 from occlusion_fr.config import validate_config
 from occlusion_fr.datasets.outsiders import OUTSIDER_KEYS
 from occlusion_fr.datasets.sources import SOURCE_KEYS
@@ -15,6 +15,8 @@ from occlusion_fr.method.selection import NO_FDM
 from occlusion_fr.models.train_base_cnn import training_settings
 from occlusion_fr.occlusions.directory_source import folder_manifest
 from occlusion_fr.occlusions.renderers import renderer_spec
+from occlusion_fr.pretrained import RECORD as PRETRAINED_RECORD
+from occlusion_fr.pretrained import check_pretrained
 from occlusion_fr.regions import region_names
 from occlusion_fr.results_layout import results, run_results
 
@@ -33,6 +35,14 @@ LFW_ARCHIVE_DATASETS = [name for name, d in config["datasets"].items() if d["sou
 SEEDS = config["seeds"]  # one complete run per seed: results/{dataset}/seed{seed}/
 LAYOUTS = list(config["layouts"])  # masking layouts: blocks (and later mask dictionaries)
 REGION_LAYOUTS = {**config["layouts"], **config["occlusion_layouts"]}  # all written to regions/
+# A bundle's models instead of training (rules/pretrained.smk); checked against the config here,
+# so that `snakemake -n` names every mismatch.
+PRETRAINED = config["pretrained"]["bundle"]
+if PRETRAINED:
+    check_pretrained(config, Path(results(DATASET, "")))
+# Layouts whose regions this run computes from its own landmarks: with a bundle, the masking
+# layouts' regions are the bundle's (its masks were made for them).
+DERIVED_LAYOUTS = [name for name in REGION_LAYOUTS if not (PRETRAINED and name in config["layouts"])]
 
 
 # Table 1: rows are clean test crops and the test occlusions; columns no FDM and each layout.
@@ -43,6 +53,8 @@ STRATEGIES = [NO_FDM, *LAYOUTS]
 METHOD = {key: config["feature_discarding"][key] for key in ("position", "normalisation")}
 
 OCCLUSION_SETS = [(split, name) for split, names in config["occlusion_sets"].items() for name in names]
+# The sets a run renders: from a bundle it trains nothing, so it needs no training set.
+RENDERED_SETS = [(split, name) for split, name in OCCLUSION_SETS if not (PRETRAINED and split == "train")]
 # The segmenter reads only its own training and validation occlusions (and every test set, to
 # score them), so rendering another training occlusion does not retrain it.
 SEGMENTER_SETS = [(split, name) for split, name in OCCLUSION_SETS
@@ -61,8 +73,8 @@ wildcard_constraints:
     seed="[0-9]+",
 
 
-def dataset_pattern(names):
-    """A wildcard constraint matching exactly these dataset names (none: matches nothing)."""
+def name_pattern(names):
+    """A wildcard constraint matching exactly these names (none: matches nothing)."""
     return "|".join(map(re.escape, names)) or "(?!)"
 
 
@@ -92,8 +104,8 @@ def layout_masks(wildcards):
             for region in masking_layout_regions(wildcards.masking_layout)]
 
 
-def occlusion_set_files(suffix, sets=OCCLUSION_SETS):
-    """Input function: one file per (split, occlusion) set (by default every configured one), e.g. its index."""
+def occlusion_set_files(suffix, sets=RENDERED_SETS):
+    """Input function: one file per (split, occlusion) set (by default every one the run renders), e.g. its index."""
 
     def files(wildcards):
         separator = "." if suffix == "csv" else ""
@@ -116,13 +128,15 @@ def faces_stage_outputs(dataset):
 def occlusion_stage_outputs():
     return [
         "occlusions/summary.md",
-        *[f"figures/occlusions/{split}_{name}.png" for split, name in OCCLUSION_SETS],
+        *[f"figures/occlusions/{split}_{name}.png" for split, name in RENDERED_SETS],
         *[f"blocks/{layout}.csv" for layout in LAYOUTS],
         *[f"figures/blocks_{layout}.png" for layout in LAYOUTS],
     ]
 
 
 def model_stage_outputs():
+    if PRETRAINED:
+        return [PRETRAINED_RECORD]
     return [
         "models/base_cnn/metrics.json",
         "figures/base_cnn_training.png",
@@ -134,7 +148,9 @@ def model_stage_outputs():
 
 
 def mask_stage_outputs(dataset):
-    return [
+    # From a bundle: no mask generators (so no percentile sweep), and no bundle of its own.
+    trained_only = ["bundle", "percentile_sweep/summary.md"] if PRETRAINED else []
+    return [path for path in [
         *[f"masks/{layout}/{region}.npy" for layout in LAYOUTS for region in masking_layout_regions(layout)],
         *[f"figures/masks_{layout}.png" for layout in LAYOUTS],
         "table1.md",
@@ -149,7 +165,7 @@ def mask_stage_outputs(dataset):
         "method_selection.md",
         "figures/saliency_clean.png",
         "figures/saliency_fdm.png",
-    ]
+    ] if path not in trained_only]
 
 
 def data_stage_outputs():
@@ -159,13 +175,15 @@ def data_stage_outputs():
         "figures/landmark_distances.png",
         "regions/coverage.md",
         *[f"regions/{layout}.json" for layout in REGION_LAYOUTS],
-        *[f"figures/regions_{layout}.png" for layout in REGION_LAYOUTS],
+        *[f"figures/regions_{layout}.png" for layout in DERIVED_LAYOUTS],
     ]
 
 
 def across_seeds_outputs(dataset):
     """Table 1, the model metrics and (where the dataset has people outside it) the open set as
-    mean and deviation over the run seeds."""
+    mean and deviation over the run seeds; none from a bundle (one model, whatever the seeds)."""
+    if PRETRAINED:
+        return []
     names = ["table1.md", "table1.json", "models.md", *(["open_set.md"] if has_open_set(dataset) else [])]
     return [results(dataset, f"across_seeds/{name}") for name in names]
 
@@ -304,6 +322,11 @@ def percentile_sweep_inputs(wildcards):
     }
 
 
+def pretrained_record(wildcards):
+    """Which bundle the run's models came from (rules/pretrained.smk); nothing for a trained run."""
+    return [run_results(PRETRAINED_RECORD, wildcards.dataset, wildcards.seed)] if PRETRAINED else []
+
+
 def paper_table(wildcards):
     """The paper's Table 1 for this dataset, if any; a relative path is inside the repository."""
     path = config["datasets"][wildcards.dataset].get("paper_table1")
@@ -398,6 +421,17 @@ def bundle_layout_inputs(wildcards):
     return {**verification_layout_inputs(wildcards),
             **{f"regions_{layout}": run_results(f"regions/{layout}.json", wildcards.dataset, wildcards.seed)
                for layout in LAYOUTS}}
+
+
+def model_card_inputs(wildcards):
+    """What a bundle's model card reports: the trained models' metrics, Table 1 and, with a pairs
+    file, the verification table."""
+    ds, seed = wildcards.dataset, wildcards.seed
+    return {"segmenter_metrics": run_results("models/segmenter/metrics.json", ds, seed),
+            "generator_metrics": [run_results(f"models/mask_generators/{layout}/{region}.json", ds, seed)
+                                  for layout in LAYOUTS for region in masking_layout_regions(layout)],
+            "table1": run_results("table1.csv", ds, seed),
+            "verification": [run_results("verification.csv", ds, seed)] if has_pairs(ds) else []}
 
 
 def bundle_settings(wildcards):

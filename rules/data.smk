@@ -24,7 +24,7 @@ rule synthetic_dataset:
 rule lfw_dataset:
     # datasets.lfw, or another name with `source: lfw_archive` (e.g. an experiment's own LFW run).
     wildcard_constraints:
-        dataset=dataset_pattern(LFW_ARCHIVE_DATASETS),
+        dataset=name_pattern(LFW_ARCHIVE_DATASETS),
     conda:
         "../envs/data.yaml"
     input:
@@ -49,7 +49,7 @@ rule lfw_dataset:
 rule image_folder_dataset:
     # A user's photos (datasets.<name>.source: image_folder): every file kept or listed with why.
     wildcard_constraints:
-        dataset=dataset_pattern(IMAGE_FOLDER_DATASETS),
+        dataset=name_pattern(IMAGE_FOLDER_DATASETS),
     conda:
         "../envs/data.yaml"
     output:

@@ -56,6 +56,7 @@ rule table1:
     input:
         summaries=expand(run_results("identification/{strategy}.csv", "{{dataset}}", "{{seed}}"), strategy=STRATEGIES),
         paper=paper_table,
+        pretrained=pretrained_record,
     output:
         table=run_results("table1.csv"),
         metrics=run_results("table1.json"),  # DVC metrics

@@ -3,7 +3,7 @@
 
 rule detect_faces:
     wildcard_constraints:
-        dataset=dataset_pattern([d for d in config["datasets"] if d not in IMAGE_FOLDER_DATASETS]),
+        dataset=name_pattern([d for d in config["datasets"] if d not in IMAGE_FOLDER_DATASETS]),
     conda:
         "../envs/data.yaml"
     input:
@@ -32,7 +32,7 @@ rule detect_image_folder_faces:
     # As detect_faces (the same script); then people left with fewer than min_images faces are
     # listed in failures. Its own rule: a new param of detect_faces would rerun the LFW detections.
     wildcard_constraints:
-        dataset=dataset_pattern(IMAGE_FOLDER_DATASETS),
+        dataset=name_pattern(IMAGE_FOLDER_DATASETS),
     conda:
         "../envs/data.yaml"
     input:

@@ -37,6 +37,8 @@ rule region_layout:
         ),
     params:
         spec=layout_spec,
+    wildcard_constraints:
+        layout=name_pattern(DERIVED_LAYOUTS),
     log:
         run_results("logs/region_layout_{layout}.log"),
     benchmark:
@@ -49,7 +51,7 @@ rule coverage_report:
     conda:
         "../envs/data.yaml"
     input:
-        coverage=expand(run_results("regions/{layout}_coverage.csv", "{{dataset}}", "{{seed}}"), layout=REGION_LAYOUTS),
+        coverage=expand(run_results("regions/{layout}_coverage.csv", "{{dataset}}", "{{seed}}"), layout=DERIVED_LAYOUTS),
     output:
         table=run_results("regions/coverage.csv"),
         report=report(

@@ -83,6 +83,7 @@ rule bundle:
         "../envs/models.yaml"
     input:
         unpack(bundle_layout_inputs),
+        unpack(model_card_inputs),
         weights=run_results("models/base_cnn/weights.pt"),
         metrics=run_results("models/base_cnn/metrics.json"),
         segmenter=run_results("models/segmenter/weights.pt"),
@@ -91,8 +92,16 @@ rule bundle:
         pair_scores=verification_scores,
     output:
         bundle=directory(run_results("bundle")),
+        model_card=report(
+            run_results("model_card.md"),
+            caption="../report/model_card.rst",
+            category="Models",
+        ),
     params:
         layouts=LAYOUTS,
+        regions={layout: masking_layout_regions(layout) for layout in LAYOUTS},
+        source=lambda wc: config["datasets"][wc.dataset]["source"],
+        segmenter_occlusions=config["segmenter"]["occlusions"],
         settings=bundle_settings,
         fars=config["verification"]["fars"],
         calibration_folds=config["verification"]["calibration_folds"],

@@ -201,3 +201,22 @@ def test_the_tool_benchmark_measures_the_bundle_on_pairs_that_never_set_its_thre
     assert outsiders["named"].between(0, 1).all() and (outsiders["probes"] > 0).all()
     photos = pd.read_csv(out / "photos.csv", keep_default_na=False)
     assert len(photos) > 0 and "measured / declared" in (out / "summary.md").read_text()
+
+
+def test_the_bundle_carries_a_model_card_stating_the_runs_own_numbers(tiny_run, bundle):
+    run_dir = tiny_run / "results" / "synthetic" / "seed0"
+    card = (bundle / "MODEL_CARD.md").read_text()
+    assert card == (run_dir / "model_card.md").read_text()  # the report's copy
+    assert "MODEL_CARD.md" in read_bundle(bundle)["files"]
+    base = json.loads((run_dir / "models" / "base_cnn" / "metrics.json").read_text())
+    assert f"clean test rank-1 {100 * base['test_rank1']:.1f}%" in card
+    assert f"Trained on {len(base['identities'])} identities" in card and base["machine"]["description"] in card
+    split = pd.read_csv(run_dir / "split.csv")
+    assert f"| test | {(split['split'] == 'test').sum()} | {split[split['split'] == 'test']['identity'].nunique()} |" in card
+    table = pd.read_csv(run_dir / "table1.csv")
+    face_mask = table[(table["detector"] == "segmenter") & (table["occlusion"] == "face_mask")].set_index("strategy")
+    row = next(line for line in card.splitlines() if line.startswith("| face_mask |"))
+    assert f"| {100 * face_mask.loc['none', 'rank1']:.1f} | {100 * face_mask.loc['lm2', 'rank1']:.1f} |" in row
+    thresholds = read_bundle(bundle)["open_set_thresholds_at_far"]["0.001"]["lm2"]
+    assert f"| 0.001 | lm2 | {thresholds['no_region']:.3f} | {thresholds['regions']:.3f} |" in card
+    assert "TAR at FAR 0.001" in card and "## Known limits" in card and "face_mask, sunglasses" in card

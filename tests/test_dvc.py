@@ -4,6 +4,7 @@ tree with a tiny synthetic config, a local folder as DVC remote. `dvc repro` run
 one layout key reruns only that layout's jobs."""
 
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -11,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 
@@ -130,6 +132,13 @@ def test_fresh_clone_pulls_everything_and_retrains_nothing(origin, tmp_path):
     assert hashes(clone) == hashes(repo)
     dry_run = run(clone, "snakemake", "-n")
     assert "Nothing to be done" in dry_run, dry_run[-3000:]
+    # The pulled bundle answers at once: a training photo of the run, found in its gallery.
+    split = pd.read_csv(clone / RUN / "split.csv")
+    photo = split[split["split"] == "train"].iloc[0]
+    answer = json.loads(run(clone, "occlusion-fr", "identify", str(RUN / "bundle"), str(OUT / "raw" / "images" / photo["image"]),
+                            "--json"))
+    assert [result.get("error") for result in answer] == [None] and answer[0]["top"], answer
+    assert {candidate["identity"] for candidate in answer[0]["top"]} <= set(split["identity"])
 
 
 def test_experiment_on_a_layout_key_reruns_only_that_layout(origin):

@@ -51,10 +51,17 @@ def _cells(long: pd.DataFrame, detector: str, value: str):
     return lambda row, strategy: cells.get((row, strategy), np.nan)
 
 
-def table1_markdown(long: pd.DataFrame, dataset: str, rows: list[str], strategies: list[str]) -> str:
+def table1_markdown(long: pd.DataFrame, dataset: str, rows: list[str], strategies: list[str],
+                    pretrained: dict | None = None) -> str:
+    """The table as Markdown; ``pretrained`` (occlusion_fr.pretrained's record) says which bundle's
+    models a run evaluated instead of training its own."""
     lines = [f"# Table 1: rank-1 identification under occlusion ({dataset}, test split)", "",
              "Rank-1 (%) by cosine nearest neighbour against the training split, probe and gallery features "
              "masked by the probe's feature discarding mask. Best strategy per row in bold."]
+    if pretrained:
+        lines += ["", f"Models (base CNN, segmenter, regions and mask dictionaries) from the bundle "
+                      f"{pretrained['bundle']}, trained on {pretrained['dataset']} seed {pretrained['seed']} "
+                      f"(manifest sha256 {pretrained['manifest_sha256'][:12]}), not trained in this run."]
     detectors = [d for d in DETECTORS if d in set(long["detector"])]
     titles = {"segmenter": "Regions chosen by the segmenter (the paper's method)",
               "oracle": "Regions chosen from the exact occlusion masks (oracle)"}

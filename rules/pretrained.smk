@@ -1,0 +1,26 @@
+# Evaluation from a trained run (config `pretrained.bundle`): the bundle's models stand in for
+# rules/training.smk, so a run makes only detections, occlusions and evaluation jobs.
+
+
+rule pretrained_models:
+    conda:
+        "../envs/models.yaml"
+    input:
+        # Its manifest lists every file's sha256: a rebuilt bundle is a new input.
+        manifest=str(Path(PRETRAINED) / MANIFEST),
+        split=run_results("split.csv"),
+    output:
+        weights=run_results("models/base_cnn/weights.pt"),
+        metrics=run_results("models/base_cnn/metrics.json"),
+        segmenter=run_results("models/segmenter/weights.pt"),
+        regions=[run_results(f"regions/{layout}.json") for layout in LAYOUTS],
+        masks=[run_results(f"masks/{layout}/{region}.npy") for layout in LAYOUTS for region in masking_layout_regions(layout)],
+        record=run_results(PRETRAINED_RECORD),
+    params:
+        layouts={layout: masking_layout_regions(layout) for layout in LAYOUTS},
+    log:
+        run_results("logs/pretrained_models.log"),
+    benchmark:
+        run_results("benchmarks/pretrained_models.tsv")
+    script:
+        "../workflow_scripts/pretrained_models.py"
