@@ -45,6 +45,7 @@ MANIFEST = "bundle.json"
 NO_REGION, REGIONS = "no_region", "regions"
 BASE_CNN_WEIGHTS, BASE_CNN_METRICS, SEGMENTER_WEIGHTS, GALLERY = "base_cnn.pt", "base_cnn.json", "segmenter.pt", "gallery.npz"
 SPLIT, MODEL_CARD = "split.csv", "MODEL_CARD.md"
+SPLIT_COLUMNS = ["image", "identity", "split"]  # what a bundle's split.csv keeps of the run's
 
 
 class BundleError(ValueError):
@@ -103,10 +104,11 @@ class Bundle:
     open_set_thresholds_at_far: dict | None  # "FAR" (as %g) -> strategy -> group -> threshold
 
     @classmethod
-    def read(cls, folder) -> Bundle:
-        """The bundle in ``folder`` after checking every file against its manifest."""
+    def read(cls, folder, hash_files: bool = True) -> Bundle:
+        """The bundle in ``folder`` after checking every file against its manifest (see
+        ``read_bundle`` for ``hash_files``)."""
         folder = Path(folder)
-        manifest = read_bundle(folder)
+        manifest = read_bundle(folder, hash_files)
         try:
             settings = BundleSettings(**{f.name: manifest[f.name] for f in dataclasses.fields(BundleSettings)})
             bundle = cls(folder, manifest["files"], settings, list(manifest["layouts"]), manifest["open_set_far"],
@@ -161,8 +163,9 @@ def write_bundle(out_dir, files: dict[str, str | os.PathLike], fields: dict) -> 
     return manifest
 
 
-def read_bundle(bundle_dir) -> dict:
-    """The manifest of a complete, untampered bundle; otherwise BundleError naming the file."""
+def read_bundle(bundle_dir, hash_files: bool = True) -> dict:
+    """The manifest of a complete, untampered bundle; otherwise BundleError naming the file.
+    Without ``hash_files`` only names and sizes are checked (a quick look: loading hashes)."""
     bundle_dir = Path(bundle_dir)
     manifest_path = bundle_dir / MANIFEST
     if not manifest_path.is_file():
@@ -180,7 +183,7 @@ def read_bundle(bundle_dir) -> dict:
             raise BundleError(f"{manifest_path}: file name {name!r} leaves the bundle")
         if not path.is_file():
             raise BundleError(f"{path}: missing (listed in {MANIFEST}; the bundle is incomplete)")
-        if path.stat().st_size != listed["bytes"] or sha256_of(path) != listed["sha256"]:
+        if path.stat().st_size != listed["bytes"] or (hash_files and sha256_of(path) != listed["sha256"]):
             raise BundleError(f"{path}: content differs from its sha256 in {MANIFEST} (modified or truncated)")
     return manifest
 
@@ -207,7 +210,7 @@ def run_bundle(out_dir, base_cnn: tuple, segmenter_weights, train_maps, split_cs
         names, maps = load_feature_maps(train_maps)
         save_feature_maps(gallery, names, maps, identities=[identity_of[n] for n in names])
         split = Path(scratch) / SPLIT
-        write_csv(split, pd.read_csv(split_csv, keep_default_na=False)[["image", "identity", "split"]])
+        write_csv(split, pd.read_csv(split_csv, keep_default_na=False)[SPLIT_COLUMNS])
         files = {BASE_CNN_WEIGHTS: base_cnn[0], BASE_CNN_METRICS: base_cnn[1], SEGMENTER_WEIGHTS: segmenter_weights,
                  GALLERY: gallery, SPLIT: split, MODEL_CARD: model_card}
         for name, (regions, masks) in layouts.items():

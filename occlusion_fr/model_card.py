@@ -13,9 +13,12 @@ from pathlib import Path
 import pandas as pd
 
 from occlusion_fr import CROP_HEIGHT, CROP_WIDTH
-from occlusion_fr.bundle import BundleSettings
+from occlusion_fr.bundle import NO_REGION, REGIONS, BundleSettings
 from occlusion_fr.markdown import markdown_table
 from occlusion_fr.method.selection import NO_FDM
+
+# What the code of a run is (the package, the workflow and its config schema).
+CODE_PATHS = ("occlusion_fr", "workflow_scripts", "rules", "Snakefile", "schemas")
 
 # What a dataset's source says about its images' terms of use (a user's own folder: theirs).
 DATA_TERMS = {
@@ -34,6 +37,7 @@ class CardInputs:
 
     settings: BundleSettings
     source: str  # the dataset's source (DATA_TERMS)
+    detector: str  # how the run found faces (datasets.<name>.detector)
     split: pd.DataFrame  # image, identity, split
     base_cnn: dict  # the base CNN's metrics.json
     segmenter: dict  # the segmenter's metrics.json
@@ -54,7 +58,8 @@ def code_version() -> str:
     try:
         commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=repo, capture_output=True, text=True,
                                 timeout=10, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=repo,
+        # The code only: a run rewrites its git-tracked results before its bundle is made.
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", *CODE_PATHS], cwd=repo,
                                capture_output=True, text=True, timeout=10, check=True).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return version
@@ -62,11 +67,15 @@ def code_version() -> str:
 
 
 def _seconds(history: list) -> float:
-    return sum(epoch.get("seconds", 0.0) for epoch in history)
+    return sum(epoch["seconds"] for epoch in history)
 
 
 def _duration(seconds: float) -> str:
     return f"{seconds / 60:.1f} min" if seconds >= 60 else f"{seconds:.0f} s"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _percent(value) -> str:
@@ -101,7 +110,7 @@ def verification_section(verification: pd.DataFrame, default_layout: str) -> str
 
 
 def thresholds_section(thresholds_at_far: dict, folds: list) -> str:
-    rows = [[far, strategy, f"{groups['no_region']:.3f}", f"{groups['regions']:.3f}"]
+    rows = [[far, strategy, f"{groups[NO_REGION]:.3f}", f"{groups[REGIONS]:.3f}"]
             for far, strategies in sorted(thresholds_at_far.items(), key=lambda item: float(item[0]))
             for strategy, groups in strategies.items()]
     return (f"Cosine-score thresholds of `identify` and `verify`, each set for its false accept rate (FAR) on the "
@@ -119,6 +128,7 @@ def model_card(card: CardInputs, code: str) -> str:
                   for split in ("train", "val", "test") if split in counts.index]
     architecture = base["architecture"]
     generator_seconds = sum(_seconds(m["history"]) for m in card.mask_generators)
+    dictionaries = "; ".join(f"{name} ({_count(len(regions), 'region')})" for name, regions in card.layouts.items())
     lines = [
         f"# Model card: occlusion-fr, {s.dataset} seed {s.seed}", "",
         "Face identification and verification behind occlusions (face masks, sunglasses, blocks) by discarding "
@@ -133,27 +143,29 @@ def model_card(card: CardInputs, code: str) -> str:
         f"- **Segmenter**: U-Net with a {seg['encoder']} encoder trained to find "
         f"{', '.join(card.segmenter_occlusions)}; best of {len(seg['history'])} epochs at epoch {seg['best_epoch']} "
         f"by validation IoU ({_percent(seg['val_iou'])}%).",
-        f"- **Mask dictionaries**: {'; '.join(f'{name} ({len(regions)} regions)' for name, regions in card.layouts.items())}"
+        f"- **Mask dictionaries**: {dictionaries}"
         f"; a region counts as occluded above {s.overlap_threshold:g} of its pixels. Default layout of the tool: "
         f"{s.default_layout}.", "",
         "## Training data and split", "",
-        f"Dataset `{s.dataset}` (source `{card.source}`), split by seed {s.seed}; the test split was used for "
-        "nothing but the numbers below.", "",
+        f"Dataset `{s.dataset}` (source `{card.source}`), split by seed {s.seed}; the models were never trained "
+        "or selected on the test split. The bundle's split.csv lists every image name and identity of the three "
+        "splits.", "",
         markdown_table(["split", "images", "people"], split_rows), "",
         f"Terms of the data: {DATA_TERMS[card.source]}", "",
         "## Training", "",
-        f"- Machine: {base['machine']['description']}; precision: base CNN {base['precision']}, segmenter "
-        f"{seg['precision']}.",
+        f"- Machine (base CNN's training): {base['machine']['description']}; precision: base CNN "
+        f"{base['precision']}, segmenter {seg['precision']}.",
         f"- Training time: base CNN {_duration(_seconds(base['history']))}, segmenter "
         f"{_duration(_seconds(seg['history']))}, {len(card.mask_generators)} mask generators "
-        f"{_duration(generator_seconds)} (epochs only, without start-up and evaluation).",
+        f"{_duration(generator_seconds)} (training and validation epochs, without start-up and testing).",
         f"- Code: {code} when the bundle was made; configuration fingerprint {s.config_fingerprint}.", "",
         f"## Results on the test split ({s.dataset}, seed {s.seed})", "",
         "Rank-1 identification (%) against the training split as gallery, regions chosen by the segmenter:", "",
         results_section(card.table1, s.default_layout), "",
     ]
     if card.verification is not None:
-        lines += ["Pair verification on the dataset's pairs file (%; the pairs' people need not be in the split):",
+        lines += ["Pair verification on the dataset's pairs file (%; only pairs of people outside the split, whom "
+                  "the models never saw):",
                   "", verification_section(card.verification, s.default_layout), ""]
     lines += ["## Thresholds", ""]
     lines += ([thresholds_section(card.thresholds_at_far, card.calibration_folds), ""] if card.thresholds_at_far else
@@ -163,9 +175,9 @@ def model_card(card: CardInputs, code: str) -> str:
         "## Known limits", "",
         f"- Trained on {len(base['identities'])} identities of one dataset; it has not been tested on other "
         "populations, cameras or image quality.",
-        f"- Faces are cropped to {CROP_HEIGHT}x{CROP_WIDTH} pixels from face detections "
+        f"- Faces are cropped to {CROP_HEIGHT}x{CROP_WIDTH} pixels from {card.detector} face detections "
         f"({', '.join(f'{key} {value}' for key, value in s.detection.items())}); the tool detects with MTCNN and "
-        "crops photos the same way.",
+        "crops photos with these settings.",
         f"- The segmenter was trained on {', '.join(card.segmenter_occlusions)} only: other occluders may go "
         "unseen, and then no feature is discarded.",
         "- Occlusions in training and test are rendered (face masks, sunglasses, bands), not photographed.",

@@ -7,9 +7,11 @@ with LFW-trained models, a new occlusion set, or a test-time change, in minutes 
 
 Two checks keep such a run honest. ``compatibility_problems`` (when the config is read) refuses a
 run that would crop, segment or divide the face otherwise than the bundle's models were trained
-for, each problem naming its config key. ``leaked_images`` (in the import job, once the run's
-split exists) refuses a run whose validation or test images include ones the bundle's models were
-trained or selected on, read from the bundle's own split.
+for, each problem naming its config key. In the import job, once the run's split exists,
+``leaked_images`` refuses a run whose validation or test images include ones the bundle's models
+were trained or selected on, and ``leaked_people`` one whose "never seen" people (the pairs and
+the open set are scored on people outside the run's split) include people the models trained on;
+both read the bundle's own split and match by name, so the same photos under other names pass.
 """
 
 from __future__ import annotations
@@ -36,8 +38,8 @@ def check_pretrained(config: dict, dataset_results: Path) -> Bundle:
     ``results/<dataset>`` folder, which must not hold the bundle (the import would overwrite the
     models that made it)."""
     folder = Path(config["pretrained"]["bundle"])
-    try:
-        bundle = Bundle.read(folder)
+    try:  # names and sizes only: the import job checks every hash before it copies anything
+        bundle = Bundle.read(folder, hash_files=False)
     except BundleError as error:
         raise ConfigError(f"config key pretrained.bundle: {error}") from None
     problems = compatibility_problems(bundle, config)
@@ -86,19 +88,36 @@ def leaked_images(run_split: pd.DataFrame, bundle_split: pd.DataFrame) -> pd.Dat
     return run_split.loc[leaked, ["image", "split"]]
 
 
-def import_pretrained(bundle_dir, split_csv, base_cnn: tuple, segmenter_weights, layouts: dict) -> dict:
+def leaked_people(run_split: pd.DataFrame, bundle_split: pd.DataFrame, faces: pd.DataFrame) -> list[str]:
+    """The people of ``faces`` (a pairs file's or the open set's faces: ``identity``) that the run
+    scores as never seen (outside its split) but whose images the bundle's models trained or were
+    selected on."""
+    unseen = set(faces["identity"]) - set(run_split["identity"])
+    return sorted(unseen & set(bundle_split.loc[bundle_split["split"].isin(["train", "val"]), "identity"]))
+
+
+def import_pretrained(bundle_dir, split_csv, unseen_faces: list, base_cnn: tuple, segmenter_weights,
+                      layouts: dict) -> dict:
     """Copy the bundle's models into a run: ``base_cnn`` = (weights, metrics) targets,
     ``layouts`` = {layout: (regions json target, {region: mask target})}. Refuses (BundleError)
-    a run whose split holds images the models saw (``leaked_images``). Returns the record of
-    which bundle they came from."""
+    a run whose split holds images the models saw (``leaked_images``) or whose ``unseen_faces``
+    tables (pairs and open set faces) hold people they trained on (``leaked_people``). Returns
+    the record of which bundle they came from."""
     bundle = Bundle.read(bundle_dir)
-    leaked = leaked_images(pd.read_csv(split_csv, keep_default_na=False),
-                           pd.read_csv(bundle.file(SPLIT), keep_default_na=False))
+    run_split = pd.read_csv(split_csv, keep_default_na=False)
+    bundle_split = pd.read_csv(bundle.file(SPLIT), keep_default_na=False)
+    leaked = leaked_images(run_split, bundle_split)
     if len(leaked):
         example = ", ".join(f"{row.image} ({row.split})" for row in leaked.head(3).itertuples())
         raise BundleError(f"{split_csv}: {len(leaked)} validation or test images were training or validation images "
                           f"of the bundle's models ({bundle.file(SPLIT)}), e.g. {example}; evaluate another dataset, "
                           f"or this dataset with the bundle's split seed {bundle.settings.seed}")
+    for faces in unseen_faces:
+        people = leaked_people(run_split, bundle_split, pd.read_csv(faces, keep_default_na=False))
+        if people:
+            raise BundleError(f"{faces}: {len(people)} people scored as never seen are people the bundle's models "
+                              f"trained on ({bundle.file(SPLIT)}), e.g. {', '.join(people[:3])}; select the "
+                              f"dataset's people as the bundle's run did (datasets.<name>.min_images)")
     copies = {bundle.file(BASE_CNN_WEIGHTS): base_cnn[0], bundle.file(BASE_CNN_METRICS): base_cnn[1],
               bundle.file(SEGMENTER_WEIGHTS): segmenter_weights}
     for layout, (regions, masks) in layouts.items():
@@ -108,6 +127,6 @@ def import_pretrained(bundle_dir, split_csv, base_cnn: tuple, segmenter_weights,
         with atomic_path(target) as tmp:
             shutil.copyfile(source, tmp)
     settings = bundle.settings
-    return {"bundle": str(Path(bundle_dir).resolve()), "manifest_sha256": sha256_of(bundle.folder / MANIFEST),
+    return {"bundle": str(bundle_dir), "manifest_sha256": sha256_of(bundle.folder / MANIFEST),
             "dataset": settings.dataset, "seed": settings.seed, "config_fingerprint": settings.config_fingerprint,
             "layouts": sorted(layouts)}

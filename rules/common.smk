@@ -10,6 +10,7 @@ from occlusion_fr.bundle import MANIFEST, BundleSettings
 from occlusion_fr.config import validate_config
 from occlusion_fr.datasets.outsiders import OUTSIDER_KEYS
 from occlusion_fr.datasets.sources import SOURCE_KEYS
+from occlusion_fr.io import sha256_of
 from occlusion_fr.masking.percentile import DICTIONARY_KEYS, VALIDATION, fixed_percentiles
 from occlusion_fr.method.selection import NO_FDM
 from occlusion_fr.models.train_base_cnn import training_settings
@@ -129,8 +130,9 @@ def occlusion_stage_outputs():
     return [
         "occlusions/summary.md",
         *[f"figures/occlusions/{split}_{name}.png" for split, name in RENDERED_SETS],
-        *[f"blocks/{layout}.csv" for layout in LAYOUTS],
-        *[f"figures/blocks_{layout}.png" for layout in LAYOUTS],
+        # The mask generators' training blocks: none from a bundle.
+        *[f"blocks/{layout}.csv" for layout in LAYOUTS if not PRETRAINED],
+        *[f"figures/blocks_{layout}.png" for layout in LAYOUTS if not PRETRAINED],
     ]
 
 
@@ -173,7 +175,7 @@ def data_stage_outputs():
         "split.csv",
         "landmarks/statistics.json",
         "figures/landmark_distances.png",
-        "regions/coverage.md",
+        *(["regions/coverage.md"] if DERIVED_LAYOUTS else []),
         *[f"regions/{layout}.json" for layout in REGION_LAYOUTS],
         *[f"figures/regions_{layout}.png" for layout in DERIVED_LAYOUTS],
     ]
@@ -320,6 +322,13 @@ def percentile_sweep_inputs(wildcards):
         **{f"{split}_occlusion_masks": [run_results(f"predictions/{split}/{p}.npz", ds, seed) for p in names]
            for split, names in probes.items()},
     }
+
+
+def unseen_faces(wildcards):
+    """The faces of the people a run scores as never seen: its pairs file's and its open set's."""
+    ds = wildcards.dataset
+    return ([results(ds, "pairs/faces.csv")] if has_pairs(ds) else []) + (
+        [results(ds, "open_set/faces.csv")] if has_open_set(ds) else [])
 
 
 def pretrained_record(wildcards):

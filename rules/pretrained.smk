@@ -6,9 +6,10 @@ rule pretrained_models:
     conda:
         "../envs/models.yaml"
     input:
-        # Its manifest lists every file's sha256: a rebuilt bundle is a new input.
         manifest=str(Path(PRETRAINED) / MANIFEST),
         split=run_results("split.csv"),
+        # The people the verification and the open set score as never seen.
+        unseen_faces=unseen_faces,
     output:
         weights=run_results("models/base_cnn/weights.pt"),
         metrics=run_results("models/base_cnn/metrics.json"),
@@ -18,6 +19,12 @@ rule pretrained_models:
         record=run_results(PRETRAINED_RECORD),
     params:
         layouts={layout: masking_layout_regions(layout) for layout in LAYOUTS},
+        # Its manifest lists every file's sha256: another bundle copied in place is a new param,
+        # whatever its time stamp.
+        manifest_sha256=sha256_of(Path(PRETRAINED) / MANIFEST),
+    # Only the configured dataset was checked against the bundle (rules/common.smk).
+    wildcard_constraints:
+        dataset=name_pattern([DATASET]),
     log:
         run_results("logs/pretrained_models.log"),
     benchmark:

@@ -100,7 +100,8 @@ rule bundle:
     params:
         layouts=LAYOUTS,
         regions={layout: masking_layout_regions(layout) for layout in LAYOUTS},
-        source=lambda wc: config["datasets"][wc.dataset]["source"],
+        source=dataset_setting("source"),
+        detector=dataset_setting("detector"),
         segmenter_occlusions=config["segmenter"]["occlusions"],
         settings=bundle_settings,
         fars=config["verification"]["fars"],

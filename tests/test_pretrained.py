@@ -11,7 +11,8 @@ import yaml
 from conftest import REPO, SCHEMA
 from occlusion_fr.bundle import Bundle, BundleError, BundleSettings, write_bundle
 from occlusion_fr.config import ConfigError, validate_config
-from occlusion_fr.pretrained import check_pretrained, compatibility_problems, import_pretrained, leaked_images
+from occlusion_fr.pretrained import (check_pretrained, compatibility_problems, import_pretrained, leaked_images,
+                                     leaked_people)
 from occlusion_fr.regions import region_names
 
 
@@ -107,8 +108,10 @@ def test_the_import_copies_the_models_and_records_the_bundle_or_refuses_a_leakin
     run = tmp_path / "eval"
     split_table(0).to_csv(tmp_path / "split0.csv", index=False)
     targets = {"lm1": (run / "regions/lm1.json", {r: run / f"masks/lm1/{r}.npy" for r in ("left_eye", "nose")})}
-    record = import_pretrained(bundle_dir, tmp_path / "split0.csv", (run / "w.pt", run / "m.json"), run / "s.pt",
-                               targets)
+    unseen = tmp_path / "pairs_faces.csv"
+    pd.DataFrame({"image": ["q0/q0_0001.jpg", "p1/p1_0001.jpg"], "identity": ["q0", "p1"]}).to_csv(unseen, index=False)
+    record = import_pretrained(bundle_dir, tmp_path / "split0.csv", [unseen], (run / "w.pt", run / "m.json"),
+                               run / "s.pt", targets)
     assert (run / "w.pt").read_bytes() == (bundle_dir / "base_cnn.pt").read_bytes()
     assert (run / "s.pt").read_bytes() == (bundle_dir / "segmenter.pt").read_bytes()
     assert json.loads((run / "regions/lm1.json").read_text()) == {"layout": "lm1"}
@@ -118,5 +121,21 @@ def test_the_import_copies_the_models_and_records_the_bundle_or_refuses_a_leakin
     split_table(1).to_csv(tmp_path / "split1.csv", index=False)
     (run / "w.pt").unlink()
     with pytest.raises(BundleError, match=r"split1.csv: \d+ validation or test images .* seed 0"):
-        import_pretrained(bundle_dir, tmp_path / "split1.csv", (run / "w.pt", run / "m.json"), run / "s.pt", targets)
+        import_pretrained(bundle_dir, tmp_path / "split1.csv", [], (run / "w.pt", run / "m.json"), run / "s.pt",
+                          targets)
     assert not (run / "w.pt").exists(), "nothing is copied into a run that leaks"
+    # A run that drops a person the models trained on scores that person's pairs as never seen.
+    split_table(0).query("identity != 'p1'").to_csv(tmp_path / "fewer.csv", index=False)
+    with pytest.raises(BundleError, match=r"pairs_faces.csv: 1 people scored as never seen .* p1"):
+        import_pretrained(bundle_dir, tmp_path / "fewer.csv", [unseen], (run / "w.pt", run / "m.json"), run / "s.pt",
+                          targets)
+    assert not (run / "w.pt").exists()
+
+
+def test_people_outside_the_split_are_leaked_only_when_the_models_trained_on_them():
+    bundle_split = split_table(0)
+    faces = pd.DataFrame({"identity": ["p0", "p5", "stranger"]})
+    assert leaked_people(bundle_split, bundle_split, faces) == []  # p0, p5 are the run's own; stranger unseen
+    assert leaked_people(bundle_split[bundle_split["identity"] != "p5"], bundle_split, faces) == ["p5"]
+    only_tested = bundle_split[(bundle_split["identity"] != "p5") | (bundle_split["split"] == "test")]
+    assert leaked_people(bundle_split[bundle_split["identity"] != "p5"], only_tested, faces) == []

@@ -44,19 +44,20 @@ def test_a_run_from_a_bundle_plans_only_detection_occlusions_and_evaluation(eval
 
 def test_a_run_from_a_bundle_reproduces_the_trained_runs_table_1(evaluation, tiny_run):
     workdir, tiny = evaluation
-    snakemake(workdir, "--cores", "2", "--configfile", str(tiny), f"{RUN}/table1.md", timeout=1800)
+    snakemake(workdir, "--cores", "2", "--configfile", str(tiny), "--", f"{RUN}/table1.md", timeout=1800)
     ours, trained = (pd.read_csv(root / RUN / "table1.csv") for root in (workdir, tiny_run))
     keys = ["strategy", "detector", "occlusion"]
     merged = ours.merge(trained, on=keys, suffixes=("", "_trained"), validate="one_to_one")
     assert len(merged) == len(trained)
     assert (merged["rank1"] - merged["rank1_trained"]).abs().max() <= 1e-3
     record = json.loads((workdir / RUN / "pretrained.json").read_text())
-    assert record["bundle"] == str((tiny_run / RUN / "bundle").resolve()) and record["seed"] == 0
+    assert record["bundle"] == str(tiny_run / RUN / "bundle") and record["seed"] == 0
     assert "not trained in this run" in (workdir / RUN / "table1.md").read_text()
     assert not (workdir / RUN / "models" / "mask_generators").exists()
 
 
 def test_a_run_that_does_not_fit_the_bundle_is_refused_before_anything_runs(evaluation):
     workdir, tiny = evaluation
+    margin = write_config(workdir / "margin.yaml", {"detection": {"margin": 0.2}})
     with pytest.raises(SnakemakeFailed, match=r"detection\.margin: 0\.2, but the bundle's models"):
-        snakemake(workdir, "-n", "--configfile", str(tiny), "--config", "detection={'margin': 0.2}")
+        snakemake(workdir, "-n", "--configfile", str(tiny), str(margin))

@@ -1,6 +1,6 @@
 import pandas as pd
 
-from occlusion_fr.bundle import BundleSettings, run_bundle
+from occlusion_fr.bundle import SPLIT_COLUMNS, BundleSettings, run_bundle
 from occlusion_fr.evaluation.pair_verification import tool_thresholds
 from occlusion_fr.io import read_json, write_text
 from occlusion_fr.logs import job_logging
@@ -12,8 +12,8 @@ with job_logging(snakemake.log[0]) as log:
     # Without a pairs file there are no pair scores and no thresholds.
     thresholds = (tool_thresholds(pd.read_csv(inputs.pair_scores[0], keep_default_na=False), p.fars,
                                   p.calibration_folds) if inputs.pair_scores else None)
-    card = CardInputs(settings=settings, source=p.source,
-                      split=pd.read_csv(inputs.split, keep_default_na=False)[["image", "identity", "split"]],
+    card = CardInputs(settings=settings, source=p.source, detector=p.detector,
+                      split=pd.read_csv(inputs.split, keep_default_na=False)[SPLIT_COLUMNS],
                       base_cnn=read_json(inputs.metrics), segmenter=read_json(inputs.segmenter_metrics),
                       segmenter_occlusions=p.segmenter_occlusions,
                       mask_generators=[read_json(path) for path in inputs.generator_metrics], layouts=p.regions,
