@@ -4,6 +4,7 @@ runs every stage and locks the run's hashes, `dvc push` shares it, a fresh clone
 retraining anything and identifies a photo with the pulled bundle, and an experiment on one layout
 key reruns only that layout's jobs."""
 
+import copy
 import hashlib
 import json
 import os
@@ -75,9 +76,12 @@ def origin(tiny_run, tmp_path_factory):
             continue
         (origin / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(REPO / name, origin / name)
-    # The tiny run's config, merged as Snakemake merged it (params are compared with their key order).
-    config = deep_update(yaml.safe_load((tiny_run / "config.yaml").read_text()),
-                         yaml.safe_load((tiny_run / "tiny.yaml").read_text()))
+    # The tiny run's config, merged as Snakemake merged it, key order included (params are compared
+    # with it): Snakemake starts from the --configfile overrides, updates with the Snakefile's
+    # configfile, then applies the overrides again.
+    overrides = yaml.safe_load((tiny_run / "tiny.yaml").read_text())
+    config = deep_update(deep_update(copy.deepcopy(overrides), yaml.safe_load((tiny_run / "config.yaml").read_text())),
+                         overrides)
     (origin / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
     # Seed 0 of the tiny run, without what other tests add beside it (another seed, the report),
     # with Snakemake's records of its jobs (params, code), so that an edit there reruns as it would.
@@ -138,12 +142,13 @@ def test_fresh_clone_pulls_everything_and_retrains_nothing(origin, tmp_path):
     dry_run = run(clone, "snakemake", "-n")
     assert "Nothing to be done" in dry_run, dry_run[-3000:]
     # The pulled bundle answers at once (a smoke test: the tool's own tests check its answers).
+    # The dataset's photos (MTCNN finds no face in some synthetic ones: they are answered with that).
+    answers = json.loads(run(clone, "occlusion-fr", "identify", str(RUN / "bundle"), str(OUT / "raw" / "images"),
+                             "--json"))
+    answered = [answer for answer in answers if "error" not in answer]
+    assert answered and all("no face found" in answer["error"] for answer in answers if "error" in answer), answers
     split = pd.read_csv(clone / RUN / "split.csv")
-    photo = split[split["split"] == "train"].iloc[0]
-    answer = json.loads(run(clone, "occlusion-fr", "identify", str(RUN / "bundle"), str(OUT / "raw" / "images" / photo["image"]),
-                            "--json"))
-    assert [result.get("error") for result in answer] == [None] and answer[0]["top"], answer
-    assert {candidate["identity"] for candidate in answer[0]["top"]} <= set(split["identity"])
+    assert {candidate["identity"] for answer in answered for candidate in answer["top"]} <= set(split["identity"])
 
 
 def test_experiment_on_a_layout_key_reruns_only_that_layout(origin):
