@@ -9,15 +9,8 @@ include: "rules/data.smk"
 include: "rules/faces.smk"
 include: "rules/regions.smk"
 include: "rules/occlusions.smk"
-# A run trains its models, or takes them from a bundle (config `pretrained.bundle`).
-if PRETRAINED:
-
-    include: "rules/pretrained.smk"
-
-else:
-
-    include: "rules/training.smk"
-
+include: "rules/models.smk"
+include: "rules/pretrained.smk"
 include: "rules/masks.smk"
 include: "rules/evaluation.smk"
 include: "rules/verification.smk"

@@ -44,6 +44,7 @@ BEYOND_GOALS = {"face_mask": 0.75, "sunglasses": 0.75}  # issue 29: test rank-1 
 FDM_QUESTION_OCCLUSIONS = ("face_mask", "sunglasses")  # where the paper's FDMs lost to no FDM (section 5.3)
 STAGE_NAMES = {"data": "raw images", "faces": "detection, crops, split", "regions": "landmarks, region layouts",
                "occlusions": "occlusions, blocks", "models": "base CNN, segmenter",
+               "pretrained": "a bundle's models instead of training",
                "masks": "feature maps, mask generators, dictionary", "evaluation": "occlusion masks, Table 1, figures",
                "verification": "pair faces, pair verification, bundle"}
 

@@ -29,6 +29,12 @@ if isinstance(config.get("seeds"), list):
 # Fails `snakemake -n` with every wrong key named; fills the documented defaults.
 validate_config(config, Path(workflow.basedir) / "schemas" / "config.schema.yaml")
 
+
+def name_pattern(names):
+    """A wildcard constraint matching exactly these names (none: matches nothing)."""
+    return "|".join(map(re.escape, names)) or "(?!)"
+
+
 DATASET = config["dataset"]
 # Datasets by source: a user's image folder gets its own raw and detection rules.
 IMAGE_FOLDER_DATASETS = [name for name, d in config["datasets"].items() if d["source"] == "image_folder"]
@@ -41,6 +47,10 @@ REGION_LAYOUTS = {**config["layouts"], **config["occlusion_layouts"]}  # all wri
 PRETRAINED = config["pretrained"]["bundle"]
 if PRETRAINED:
     check_pretrained(config, Path(results(DATASET, "")))
+# The datasets whose models the workflow trains, and the one it takes from the bundle instead (as
+# wildcard constraints of the training rules and of rules/pretrained.smk, so no file has two rules).
+TRAINED_DATASETS = name_pattern([name for name in config["datasets"] if not (PRETRAINED and name == DATASET)])
+PRETRAINED_DATASET = name_pattern([DATASET] if PRETRAINED else [])
 # Layouts whose regions this run computes from its own landmarks: with a bundle, the masking
 # layouts' regions are the bundle's (its masks were made for them).
 DERIVED_LAYOUTS = [name for name in REGION_LAYOUTS if not (PRETRAINED and name in config["layouts"])]
@@ -72,11 +82,6 @@ wildcard_constraints:
     strategy="|".join(STRATEGIES),
     region="[A-Za-z0-9_]+",
     seed="[0-9]+",
-
-
-def name_pattern(names):
-    """A wildcard constraint matching exactly these names (none: matches nothing)."""
-    return "|".join(map(re.escape, names)) or "(?!)"
 
 
 def layout_spec(wildcards):
@@ -322,6 +327,10 @@ def percentile_sweep_inputs(wildcards):
         **{f"{split}_occlusion_masks": [run_results(f"predictions/{split}/{p}.npz", ds, seed) for p in names]
            for split, names in probes.items()},
     }
+
+
+def pretrained_manifest(wildcards):
+    return str(Path(PRETRAINED) / MANIFEST)
 
 
 def unseen_faces(wildcards):

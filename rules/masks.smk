@@ -1,4 +1,4 @@
-# Feature maps of the frozen base CNN, and the mask dictionary drawn on faces.
+# Feature maps of the frozen base CNN, mask generators (PDSN) and the mask dictionary.
 
 
 rule feature_maps:
@@ -22,6 +22,62 @@ rule feature_maps:
         run_results("benchmarks/feature_maps_{split}_{probe}.tsv")
     script:
         "../workflow_scripts/feature_maps.py"
+
+
+rule mask_generator:
+    wildcard_constraints:
+        dataset=TRAINED_DATASETS,
+    conda:
+        "../envs/models.yaml"
+    input:
+        weights=run_results("models/base_cnn/weights.pt"),
+        metrics=run_results("models/base_cnn/metrics.json"),
+        train_maps=run_results("features/train/clean.npz"),
+        val_maps=run_results("features/val/clean.npz"),
+        blocks=run_results("blocks/{masking_layout}.csv"),
+        split=run_results("split.csv"),
+        crops=results("{dataset}", "faces/crops"),
+    output:
+        # Weights and mean masks live apart from the (git-tracked) metrics: DVC versions the
+        # whole mask_generators/ folder.
+        weights=run_results("mask_generators/{masking_layout}/{region}.pt"),
+        metrics=run_results("models/mask_generators/{masking_layout}/{region}.json"),
+        # Mean of the min-max normalised outputs over the training pairs (section 3.3); the
+        # dictionary thresholds it, so a new percentile does not retrain the generator.
+        mean_mask=run_results("mask_generators/{masking_layout}/{region}_mean_mask.npy"),
+    params:
+        settings=lambda wc: {
+            **config["mask_generator"],
+            "max_epochs": config["datasets"][wc.dataset]["max_epochs"]["mask_generator"],
+        },
+        seed=lambda wc: int(wc.seed),
+    threads: 4
+    log:
+        run_results("logs/mask_generator_{masking_layout}_{region}.log"),
+    benchmark:
+        run_results("benchmarks/mask_generator_{masking_layout}_{region}.tsv")
+    script:
+        "../workflow_scripts/mask_generator.py"
+
+
+rule mask_dictionary:
+    wildcard_constraints:
+        dataset=TRAINED_DATASETS,
+    conda:
+        "../envs/models.yaml"
+    input:
+        unpack(mask_dictionary_inputs),
+    output:
+        mask=run_results("masks/{masking_layout}/{region}.npy"),
+        view=run_results("masks/{masking_layout}/{region}.png"),
+    params:
+        percentile=lambda wc: config["layouts"][wc.masking_layout]["percentile"],
+    log:
+        run_results("logs/mask_dictionary_{masking_layout}_{region}.log"),
+    benchmark:
+        run_results("benchmarks/mask_dictionary_{masking_layout}_{region}.tsv")
+    script:
+        "../workflow_scripts/mask_dictionary.py"
 
 
 rule mask_figure:

@@ -1,12 +1,13 @@
-# Evaluation from a trained run (config `pretrained.bundle`): the bundle's models stand in for
-# rules/training.smk, so a run makes only detections, occlusions and evaluation jobs.
+# Evaluation from a trained run (config `pretrained.bundle`): for the configured dataset the
+# bundle's models stand in for the trainings (base CNN, segmenter, mask generators and dictionary),
+# so a run makes only detections, occlusions and evaluation jobs.
 
 
 rule pretrained_models:
     conda:
         "../envs/models.yaml"
     input:
-        manifest=str(Path(PRETRAINED) / MANIFEST),
+        manifest=pretrained_manifest,
         split=run_results("split.csv"),
         # The people the verification and the open set score as never seen.
         unseen_faces=unseen_faces,
@@ -21,10 +22,10 @@ rule pretrained_models:
         layouts={layout: masking_layout_regions(layout) for layout in LAYOUTS},
         # Its manifest lists every file's sha256: another bundle copied in place is a new param,
         # whatever its time stamp.
-        manifest_sha256=sha256_of(Path(PRETRAINED) / MANIFEST),
-    # Only the configured dataset was checked against the bundle (rules/common.smk).
+        manifest_sha256=lambda wc: sha256_of(pretrained_manifest(wc)),
+    # Only the configured dataset, checked against the bundle (rules/common.smk); none without one.
     wildcard_constraints:
-        dataset=name_pattern([DATASET]),
+        dataset=PRETRAINED_DATASET,
     log:
         run_results("logs/pretrained_models.log"),
     benchmark:

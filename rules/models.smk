@@ -1,9 +1,10 @@
-# What a run trains (and an evaluation from a bundle, rules/pretrained.smk, takes instead): the
-# base CNN on clean crops, the occlusion segmenter on the occluded training sets, the mask
-# generators (PDSN) and the mask dictionary.
+# Base CNN on clean crops; occlusion segmenter on the occluded training sets (not for a dataset
+# evaluated from a bundle: rules/pretrained.smk).
 
 
 rule base_cnn:
+    wildcard_constraints:
+        dataset=TRAINED_DATASETS,
     conda:
         "../envs/models.yaml"
     input:
@@ -32,6 +33,8 @@ rule base_cnn:
 
 
 rule segmenter:
+    wildcard_constraints:
+        dataset=TRAINED_DATASETS,
     conda:
         "../envs/models.yaml"
     input:
@@ -91,55 +94,3 @@ rule training_history:
         run_results("logs/training_history_{model}.log"),
     script:
         "../workflow_scripts/training_history.py"
-
-
-rule mask_generator:
-    conda:
-        "../envs/models.yaml"
-    input:
-        weights=run_results("models/base_cnn/weights.pt"),
-        metrics=run_results("models/base_cnn/metrics.json"),
-        train_maps=run_results("features/train/clean.npz"),
-        val_maps=run_results("features/val/clean.npz"),
-        blocks=run_results("blocks/{masking_layout}.csv"),
-        split=run_results("split.csv"),
-        crops=results("{dataset}", "faces/crops"),
-    output:
-        # Weights and mean masks live apart from the (git-tracked) metrics: DVC versions the
-        # whole mask_generators/ folder.
-        weights=run_results("mask_generators/{masking_layout}/{region}.pt"),
-        metrics=run_results("models/mask_generators/{masking_layout}/{region}.json"),
-        # Mean of the min-max normalised outputs over the training pairs (section 3.3); the
-        # dictionary thresholds it, so a new percentile does not retrain the generator.
-        mean_mask=run_results("mask_generators/{masking_layout}/{region}_mean_mask.npy"),
-    params:
-        settings=lambda wc: {
-            **config["mask_generator"],
-            "max_epochs": config["datasets"][wc.dataset]["max_epochs"]["mask_generator"],
-        },
-        seed=lambda wc: int(wc.seed),
-    threads: 4
-    log:
-        run_results("logs/mask_generator_{masking_layout}_{region}.log"),
-    benchmark:
-        run_results("benchmarks/mask_generator_{masking_layout}_{region}.tsv")
-    script:
-        "../workflow_scripts/mask_generator.py"
-
-
-rule mask_dictionary:
-    conda:
-        "../envs/models.yaml"
-    input:
-        unpack(mask_dictionary_inputs),
-    output:
-        mask=run_results("masks/{masking_layout}/{region}.npy"),
-        view=run_results("masks/{masking_layout}/{region}.png"),
-    params:
-        percentile=lambda wc: config["layouts"][wc.masking_layout]["percentile"],
-    log:
-        run_results("logs/mask_dictionary_{masking_layout}_{region}.log"),
-    benchmark:
-        run_results("benchmarks/mask_dictionary_{masking_layout}_{region}.tsv")
-    script:
-        "../workflow_scripts/mask_dictionary.py"
