@@ -35,8 +35,8 @@ from pathlib import Path
 import pandas as pd
 
 from occlusion_fr import CROP_HEIGHT, CROP_WIDTH
-from occlusion_fr.io import sha256_of, write_csv
-from occlusion_fr.models.checkpoints import fingerprint
+from occlusion_fr.io import fingerprint, sha256_of, write_csv
+
 
 FORMAT = "occlusion-fr-bundle/1"
 MANIFEST = "bundle.json"

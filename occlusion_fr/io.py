@@ -35,6 +35,12 @@ def atomic_path(path: str | os.PathLike):
             os.unlink(tmp)
 
 
+def fingerprint(settings: dict) -> str:
+    """Identifies a configuration, so a checkpoint is only resumed by the run that wrote it
+    (and a bundle's training part is recognised)."""
+    return hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
 def sha256_of(path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:

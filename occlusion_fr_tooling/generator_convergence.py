@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import tempfile
 import time
 from pathlib import Path
 
@@ -20,7 +21,7 @@ import yaml
 
 from occlusion_fr.config import validate_config
 from occlusion_fr.masking.dictionary import binarise
-from occlusion_fr.masking.generator import mean_mask, region_pairs, region_seed, train_mask_generator
+from occlusion_fr.masking.generator import mean_mask, region_pairs, region_seed, split_crops, train_mask_generator
 from occlusion_fr.masking.percentile import VALIDATION, dictionary_percentile
 from occlusion_fr.models.features import load_base_cnn, load_feature_maps
 from occlusion_fr.models.training import choose_device, machine
@@ -52,7 +53,7 @@ def main() -> None:
     blocks = pd.read_csv(args.run / f"blocks/{args.layout}.csv")
     crops = args.run.parent / "faces/crops"
     pairs = {split: region_pairs(base, blocks, split, args.region, *load_feature_maps(args.run / f"features/{split}/clean.npz"),
-                                 crops, identities, device)
+                                 split_crops(blocks, split, crops), identities, device)
              for split in ("train", "val")}
     seed = region_seed(seed_of_run, args.layout, args.region)
     print(f"{args.run} {args.layout}/{args.region}: {len(pairs['train'][2])} training, {len(pairs['val'][2])} "
@@ -61,7 +62,9 @@ def main() -> None:
     rows = []
     for lr in args.lrs:
         start = time.perf_counter()
-        record = train_mask_generator(base, pairs["train"], pairs["val"], {**settings, "lr": lr}, seed, device)
+        with tempfile.TemporaryDirectory() as checkpoints:  # each rate trains afresh
+            record = train_mask_generator(base, pairs["train"], pairs["val"], {**settings, "lr": lr}, seed, device,
+                                          checkpoints)
         seconds = time.perf_counter() - start
         mask = binarise(mean_mask(record["generator"], pairs["train"][0], pairs["train"][1], device), percentile)
         reference = mask if reference is None else reference

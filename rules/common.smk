@@ -13,7 +13,7 @@ from occlusion_fr.datasets.sources import SOURCE_KEYS
 from occlusion_fr.io import sha256_of
 from occlusion_fr.masking.percentile import DICTIONARY_KEYS, VALIDATION, fixed_percentiles
 from occlusion_fr.method.selection import NO_FDM
-from occlusion_fr.models.train_base_cnn import training_settings
+from occlusion_fr.models.settings import training_settings
 from occlusion_fr.occlusions.directory_source import folder_manifest
 from occlusion_fr.occlusions.renderers import renderer_spec
 from occlusion_fr.pretrained import RECORD as PRETRAINED_RECORD
@@ -91,10 +91,10 @@ def layout_spec(wildcards):
 
 
 def mask_dictionary_inputs(wildcards):
-    """A region's mean mask, and its layout's percentile sweep where validation chooses the percentile."""
+    """A region's mean mask (in its layout's generator folder), and its layout's percentile sweep where
+    validation chooses the percentile."""
     layout = wildcards.masking_layout
-    inputs = {"mean_mask": run_results(f"mask_generators/{layout}/{wildcards.region}_mean_mask.npy",
-                                       wildcards.dataset, wildcards.seed)}
+    inputs = {"mean_masks": run_results(f"mask_generators/{layout}", wildcards.dataset, wildcards.seed)}
     if config["layouts"][layout]["percentile"] == VALIDATION:
         inputs["sweep"] = run_results(f"percentile_sweep/{layout}.csv", wildcards.dataset, wildcards.seed)
     return inputs
@@ -320,8 +320,7 @@ def percentile_sweep_inputs(wildcards):
     return {
         "gallery": run_results("features/train/clean.npz", ds, seed),
         "regions": run_results(f"regions/{layout}.json", ds, seed),
-        "mean_masks": [run_results(f"mask_generators/{layout}/{r}_mean_mask.npy", ds, seed)
-                       for r in masking_layout_regions(layout)],
+        "mean_masks": run_results(f"mask_generators/{layout}", ds, seed),
         **{f"{split}_probes": [run_results(f"features/{split}/{p}.npz", ds, seed) for p in names]
            for split, names in probes.items()},
         **{f"{split}_occlusion_masks": [run_results(f"predictions/{split}/{p}.npz", ds, seed) for p in names]
@@ -446,8 +445,7 @@ def model_card_inputs(wildcards):
     file, the verification table."""
     ds, seed = wildcards.dataset, wildcards.seed
     return {"segmenter_metrics": run_results("models/segmenter/metrics.json", ds, seed),
-            "generator_metrics": [run_results(f"models/mask_generators/{layout}/{region}.json", ds, seed)
-                                  for layout in LAYOUTS for region in masking_layout_regions(layout)],
+            "generator_metrics": [run_results(f"models/mask_generators/{layout}", ds, seed) for layout in LAYOUTS],
             "table1": run_results("table1.csv", ds, seed),
             "verification": [run_results("verification.csv", ds, seed)] if has_pairs(ds) else []}
 

@@ -306,6 +306,7 @@ rule percentile_sweep:
         percentiles=lambda wc: sorted({*config["percentile_sweep"]["percentiles"],
                                        *fixed_percentiles(config["layouts"][wc.masking_layout])}),
         probes={"val": config["percentile_sweep"]["occlusions"], "test": config["occlusion_sets"]["test"]},
+        regions=lambda wc: masking_layout_regions(wc.masking_layout),
         overlap_threshold=config["feature_discarding"]["overlap_threshold"],
         precision=config["base_cnn"]["precision"],
         method=METHOD,

@@ -24,6 +24,8 @@ rule feature_maps:
         "../workflow_scripts/feature_maps.py"
 
 
+# One job per masking layout trains its regions' generators one after the other (same seeds and
+# results as one job per region, without each job's start-up: occlusion_fr.masking.generator).
 rule mask_generator:
     wildcard_constraints:
         dataset=TRAINED_DATASETS,
@@ -38,24 +40,27 @@ rule mask_generator:
         split=run_results("split.csv"),
         crops=results("{dataset}", "faces/crops"),
     output:
-        # Weights and mean masks live apart from the (git-tracked) metrics: DVC versions the
-        # whole mask_generators/ folder.
-        weights=run_results("mask_generators/{masking_layout}/{region}.pt"),
-        metrics=run_results("models/mask_generators/{masking_layout}/{region}.json"),
-        # Mean of the min-max normalised outputs over the training pairs (section 3.3); the
-        # dictionary thresholds it, so a new percentile does not retrain the generator.
-        mean_mask=run_results("mask_generators/{masking_layout}/{region}_mean_mask.npy"),
+        # Per region: {region}.pt and the mean of the min-max normalised outputs over the training
+        # pairs, {region}_mean_mask.npy (section 3.3; the dictionary thresholds it, so a new
+        # percentile does not retrain). Weights and mean masks live apart from the (git-tracked)
+        # metrics, {region}.json: DVC versions the whole mask_generators/ folder.
+        weights=directory(run_results("mask_generators/{masking_layout}")),
+        metrics=directory(run_results("models/mask_generators/{masking_layout}")),
     params:
         settings=lambda wc: {
             **config["mask_generator"],
             "max_epochs": config["datasets"][wc.dataset]["max_epochs"]["mask_generator"],
         },
         seed=lambda wc: int(wc.seed),
+        regions=lambda wc: masking_layout_regions(wc.masking_layout),
+        # Resumable per-region checkpoints, outside the outputs (which Snakemake clears first).
+        checkpoints=lambda wc: run_results(f"models/mask_generators/checkpoints/{wc.masking_layout}", wc.dataset,
+                                           wc.seed),
     threads: 4
     log:
-        run_results("logs/mask_generator_{masking_layout}_{region}.log"),
+        run_results("logs/mask_generator_{masking_layout}.log"),
     benchmark:
-        run_results("benchmarks/mask_generator_{masking_layout}_{region}.tsv")
+        run_results("benchmarks/mask_generator_{masking_layout}.tsv")
     script:
         "../workflow_scripts/mask_generator.py"
 

@@ -4,19 +4,24 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from PIL import Image
 from torch import nn
+
+from occlusion_fr import CROP_HEIGHT, CROP_WIDTH
 
 from occlusion_fr.evaluation.strategies import ProbeSet, evaluate_strategy
 from occlusion_fr.evaluation.table1 import table1, table1_markdown, with_paper
 from occlusion_fr.masking.dictionary import binarise, load_mask_dictionary, load_mean_masks
-from occlusion_fr.masking.generator import MaskGenerator, block_images, mean_mask, pdsn_loss
+from occlusion_fr.masking.generator import (MaskGenerator, block_images, mean_mask, pdsn_loss, region_pairs, region_seed,
+                                            split_crops, train_layout_generators, train_mask_generator)
 from occlusion_fr.method.embedding import Embedder, MaskedGallery
 from occlusion_fr.method.fdm import feature_discarding_mask
 from occlusion_fr.method.layout import MaskingLayout
 from occlusion_fr.method.occlusion_masks import load_occlusion_masks, save_occlusion_masks
 from occlusion_fr.method.selection import occluded_regions, region_overlap, region_pixel_masks
 from occlusion_fr.models.base_cnn import BaseCNN
-from occlusion_fr.models.features import load_feature_maps, save_feature_maps
+from occlusion_fr.models.data import load_images
+from occlusion_fr.models.features import feature_maps, load_feature_maps, save_feature_maps
 from occlusion_fr.models.training import choose_device
 
 FP32 = choose_device("fp32")
@@ -111,8 +116,10 @@ def test_dictionary_and_mean_masks_are_keyed_by_region(tmp_path):
     mean = np.random.default_rng(0).random((4, 2, 3)).astype(np.float32)
     np.save(tmp_path / "eyes_mean_mask.npy", mean)
     np.save(tmp_path / "eyes.npy", binarise(mean, 25))
-    means = load_mean_masks([tmp_path / "eyes_mean_mask.npy"])
+    means = load_mean_masks(tmp_path, ["eyes"])
     assert list(means) == ["eyes"] and np.array_equal(means["eyes"], mean)
+    with pytest.raises(FileNotFoundError, match="nose_mean_mask"):  # a region the generator job never wrote
+        load_mean_masks(tmp_path, ["eyes", "nose"])
     dictionary = load_mask_dictionary([tmp_path / "eyes.npy"])
     assert list(dictionary) == ["eyes"] and dictionary["eyes"].mean() == pytest.approx(0.75, abs=1 / 24)
 
@@ -217,3 +224,92 @@ def test_saliency_is_scaled_per_image_and_vanishes_when_the_fdm_discards_everyth
     assert saliency.shape == (2, 128, 96) and saliency.min() >= 0
     np.testing.assert_allclose(saliency.reshape(2, -1).max(1), 1.0)
     assert (saliency_maps(model, images, torch.zeros(model.map_shape)) == 0).all()
+
+
+def _layout_job_inputs(tmp_path):
+    """Crops of 3 people (2 training, 1 validation image each), a frozen base CNN, its cached
+    clean maps and blocks over two regions: what a layout's generator job reads."""
+    torch.manual_seed(0)
+    rng = np.random.default_rng(0)
+    rows, crop_names = [], []
+    for person in range(3):
+        for image in range(3):
+            name = f"p{person}/p{person}_{image}.png"
+            (tmp_path / "crops" / f"p{person}").mkdir(parents=True, exist_ok=True)
+            Image.fromarray(rng.integers(0, 256, (CROP_HEIGHT, CROP_WIDTH, 3), dtype=np.uint8)).save(
+                tmp_path / "crops" / name)
+            crop_names.append(name)
+            for region, box in {"top": (0, 0, CROP_WIDTH, 40), "bottom": (0, 80, CROP_WIDTH, CROP_HEIGHT)}.items():
+                rows.append({"image": name.replace(".png", ".jpg"), "crop": name, "identity": f"p{person}",
+                             "split": "val" if image == 2 else "train", "region": region,
+                             "grey": int(rng.integers(0, 256)), "x0": box[0], "y0": box[1], "x1": box[2],
+                             "y1": box[3]})
+    blocks = pd.DataFrame(rows)
+    base = BaseCNN(classes=3, embedding_size=16).eval()
+    for parameter in base.parameters():
+        parameter.requires_grad_(False)
+    clean_maps = {}
+    for split in ("train", "val"):
+        names = blocks.loc[(blocks["split"] == split) & (blocks["region"] == "top"), "image"].to_numpy()
+        crops = load_images(tmp_path / "crops", [name.replace(".jpg", ".png") for name in names])
+        clean_maps[split] = (names, feature_maps(base, crops, FP32))
+    settings = {"kernel_size": 1, "lambda_diff": 10.0, "batch_size": 2, "lr": 1e-3, "patience": 5, "max_epochs": 3,
+                "precision": "fp32"}
+    return base, blocks, clean_maps, settings
+
+
+def test_a_layouts_generators_in_one_job_are_those_of_one_job_per_region(tmp_path):
+    """The layout job trains each region with the region's own seed and pairs: the same generator
+    as a training of that region alone (what one job per region did)."""
+    base, blocks, clean_maps, settings = _layout_job_inputs(tmp_path)
+    identities = ["p0", "p1", "p2"]
+    trained = list(train_layout_generators(base, identities, blocks, clean_maps, tmp_path / "crops", "halves",
+                                           ["top", "bottom"], settings, 7, FP32, tmp_path / "checkpoints"))
+    assert [region for region, *_ in trained] == ["top", "bottom"]
+    for region, record, generator, mean in trained:
+        assert record["train_pairs"] == 6 and record["val_pairs"] == 3 and len(record["history"]) == 3
+        pairs = {split: region_pairs(base, blocks, split, region, *clean_maps[split],
+                                     split_crops(blocks, split, tmp_path / "crops"), identities, FP32)
+                 for split in ("train", "val")}
+        alone = train_mask_generator(base, pairs["train"], pairs["val"], settings, region_seed(7, "halves", region),
+                                     FP32, tmp_path / "alone" / region)
+        for name, weight in alone["generator"].state_dict().items():
+            torch.testing.assert_close(generator.state_dict()[name], weight, msg=f"{region}: {name}")
+        np.testing.assert_allclose(mean, mean_mask(alone["generator"], pairs["train"][0], pairs["train"][1], FP32),
+                                   atol=1e-6)
+    # The two regions' blocks differ, and so do their generators.
+    assert not torch.equal(trained[0][2].state_dict()["layers.0.weight"], trained[1][2].state_dict()["layers.0.weight"])
+
+
+def test_an_interrupted_generator_training_resumes_where_it_stopped(tmp_path, monkeypatch):
+    """A job killed during a generator's third epoch resumes from the second epoch's checkpoint
+    (weights, optimiser, early stopping, batch order) and ends where an uninterrupted one does."""
+    import occlusion_fr.masking.generator as generator_module
+
+    base, blocks, clean_maps, settings = _layout_job_inputs(tmp_path)
+    pairs = {split: region_pairs(base, blocks, split, "top", *clean_maps[split],
+                                 split_crops(blocks, split, tmp_path / "crops"), ["p0", "p1", "p2"], FP32)
+             for split in ("train", "val")}
+    whole = train_mask_generator(base, pairs["train"], pairs["val"], settings, 3, FP32, tmp_path / "whole")
+
+    calls = {"training epochs": 0}
+    run_epoch = generator_module._run_epoch
+
+    def killed_in_the_third_epoch(*args, **kwargs):
+        if kwargs.get("optimiser", args[5] if len(args) > 5 else None) is not None:
+            calls["training epochs"] += 1
+            if calls["training epochs"] == 3:
+                raise KeyboardInterrupt("killed")
+        return run_epoch(*args, **kwargs)
+
+    monkeypatch.setattr(generator_module, "_run_epoch", killed_in_the_third_epoch)
+    with pytest.raises(KeyboardInterrupt):
+        train_mask_generator(base, pairs["train"], pairs["val"], settings, 3, FP32, tmp_path / "resumed")
+    monkeypatch.setattr(generator_module, "_run_epoch", run_epoch)
+    resumed = train_mask_generator(base, pairs["train"], pairs["val"], settings, 3, FP32, tmp_path / "resumed")
+    assert [row["epoch"] for row in resumed["history"]] == [1, 2, 3]
+    drop_seconds = [{k: v for k, v in row.items() if k != "seconds"} for row in resumed["history"][:2]]
+    assert drop_seconds == [{k: v for k, v in row.items() if k != "seconds"} for row in whole["history"][:2]]
+    assert resumed["history"][2]["train_loss"] == pytest.approx(whole["history"][2]["train_loss"], rel=1e-5)
+    for name, weight in whole["generator"].state_dict().items():
+        torch.testing.assert_close(resumed["generator"].state_dict()[name], weight, msg=name)

@@ -16,7 +16,8 @@ from occlusion_fr.io import read_rgb
 from occlusion_fr.models.base_cnn import BaseCNN
 from occlusion_fr.models.data import load_images
 from occlusion_fr.models.occluders import TrainingOccluders
-from occlusion_fr.models.train_base_cnn import train_base_cnn, training_settings
+from occlusion_fr.models.settings import training_settings
+from occlusion_fr.models.train_base_cnn import train_base_cnn
 from occlusion_fr.occlusions.renderers import Renderer
 from occlusion_fr.regions import build_layout
 
@@ -180,11 +181,12 @@ def test_lm2split_halves_each_lm2_band_at_the_eyes_midline(faces):
 @pytest.mark.slow
 def test_the_lm2split_overlay_plans_one_generator_per_half_band(workdir):
     plan = snakemake(workdir, "-n", "--configfile", str(REPO / "experiments" / "lm2split.yaml"))
-    regions = sorted(re.search(r"region=(\w+)", w)[1] for w in planned_wildcards(plan, "mask_generator")
+    regions = sorted(re.search(r"region=(\w+)", w)[1] for w in planned_wildcards(plan, "mask_dictionary")
                      if "masking_layout=lm2split" in w)
     assert regions == sorted(f"{band}_{side}" for band in ("forehead", "eyes", "nose", "mouth", "chin")
                              for side in ("left", "right"))
-    assert planned_jobs(plan)["mask_generator"] == 9 + 4 + 5 + 10
+    # One generator job per masking layout trains its regions; one dictionary entry per region.
+    assert planned_jobs(plan)["mask_generator"] == 4 and planned_jobs(plan)["mask_dictionary"] == 9 + 4 + 5 + 10
 
 
 def test_every_lm2split_region_is_named_in_the_overlay_and_valid():

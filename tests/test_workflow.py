@@ -13,15 +13,15 @@ from occlusion_fr_tooling.rerun_cost import downstream, matching, parse_dry_run
 from conftest import SHARED_LFW, TINY, TINY_PAIRS, needs_lfw, snakemake, write_config
 
 pytestmark = pytest.mark.slow
-# Jobs after the models: one generator and one dictionary entry per region of each masking layout
-# (grid3x3 9, lm1 4, lm2 5), feature maps of train/val/test clean crops, the 8 test occlusion sets
-# and the 7 validation ones (the percentile sweep), occlusion masks of the 9 test probe sets and
+# Jobs after the models: one generator job per masking layout (its regions in turn), one dictionary
+# entry per region of each masking layout (grid3x3 9, lm1 4, lm2 5), feature maps of train/val/test
+# clean crops, the 8 test occlusion sets and the 7 validation ones (the percentile sweep), occlusion masks of the 9 test probe sets and
 # the 8 validation ones (clean too: the method selection), identification with no FDM and per
 # layout, FDM controls, ablations and the percentile sweep per layout, the claims' tests, the
 # method selection and the open set (they read every layout).
 PER_LAYOUT = {"fdm_control": 1, "fdm_controls": 1, "fdm_ablation": 1, "fdm_ablations": 1, "percentile_sweep": 1,
               "percentile_sweeps": 1, "claim_tests": 1, "method_selection": 1, "open_set": 1}
-MASK_STAGE_JOBS = {"feature_maps": 3 + 8 + 7, "occlusion_masks": 9 + 8, "mask_generator": 18, "mask_dictionary": 18,
+MASK_STAGE_JOBS = {"feature_maps": 3 + 8 + 7, "occlusion_masks": 9 + 8, "mask_generator": 3, "mask_dictionary": 18,
                    "mask_figure": 3, "identification": 4, "table1": 1, "fdm_effect": 1, "saliency_figures": 1,
                    "verification": 1, "bundle": 1,
                    **{rule: 3 if rule in ("fdm_control", "fdm_ablation", "percentile_sweep") else 1
@@ -215,7 +215,7 @@ def test_data_stage_end_to_end_then_incremental(tiny_run):
                                                                           "height_sigmas": 3}}}}})
     output = snakemake(workdir, "-n", "--configfile", str(write_config(workdir / "edited.yaml", edited)))
     assert planned_jobs(output) == {"region_layout": 1, "region_blocks": 1, "coverage_report": 1,
-                                    "mask_generator": 4, "mask_dictionary": 4, "mask_figure": 1,
+                                    "mask_generator": 1, "mask_dictionary": 4, "mask_figure": 1,
                                     "identification": 1, "table1": 1, "fdm_effect": 1, **PER_LAYOUT,
                                     "verification": 1, "bundle": 1, "across_seeds": 1, "open_set_across_seeds": 1, "all": 1}
     for rule in ("region_layout", "region_blocks"):
@@ -235,7 +235,7 @@ def test_data_stage_end_to_end_then_incremental(tiny_run):
     edited = dict(TINY, layouts={"lm2": {"regions": {"mouth": lm2_mouth}}})
     output = snakemake(workdir, "-n", "--configfile", str(write_config(workdir / "lm2.yaml", edited)))
     assert planned_jobs(output) == {"region_layout": 1, "region_blocks": 1, "coverage_report": 1,
-                                    "mask_generator": 5, "mask_dictionary": 5, "mask_figure": 1,
+                                    "mask_generator": 1, "mask_dictionary": 5, "mask_figure": 1,
                                     "identification": 1, "table1": 1, "fdm_effect": 1, "saliency_figures": 1,
                                     **PER_LAYOUT, "verification": 1, "bundle": 1, "across_seeds": 1, "open_set_across_seeds": 1, "all": 1}
     assert planned_wildcards(output, "region_layout") == ["dataset=synthetic, seed=0, layout=lm2"]
@@ -269,7 +269,7 @@ def test_data_stage_end_to_end_then_incremental(tiny_run):
     added = dict(TINY, layouts={"grid2x2": {"percentile": 25, "grid": {"rows": 2, "cols": 2}}})
     output = snakemake(workdir, "-n", "--configfile", str(write_config(workdir / "added.yaml", added)))
     assert planned_jobs(output) == {"region_layout": 1, "region_blocks": 1, "coverage_report": 1,
-                                    "mask_generator": 4, "mask_dictionary": 4, "mask_figure": 1,
+                                    "mask_generator": 1, "mask_dictionary": 4, "mask_figure": 1,
                                     "identification": 1, "table1": 1, "fdm_effect": 1, **PER_LAYOUT,
                                     "verification": 1, "bundle": 1, "across_seeds": 1, "open_set_across_seeds": 1, "all": 1}
     assert all("masking_layout=grid2x2" in w for w in planned_wildcards(output, "mask_generator"))

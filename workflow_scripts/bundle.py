@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pandas as pd
 
 from occlusion_fr.bundle import SPLIT_COLUMNS, BundleSettings, run_bundle
@@ -16,7 +18,9 @@ with job_logging(snakemake.log[0]) as log:
                       split=pd.read_csv(inputs.split, keep_default_na=False)[SPLIT_COLUMNS],
                       base_cnn=read_json(inputs.metrics), segmenter=read_json(inputs.segmenter_metrics),
                       segmenter_occlusions=p.segmenter_occlusions,
-                      mask_generators=[read_json(path) for path in inputs.generator_metrics], layouts=p.regions,
+                      mask_generators=[read_json(Path(folder) / f"{region}.json") for folder, layout in
+                                       zip(inputs.generator_metrics, p.layouts) for region in p.regions[layout]],
+                      layouts=p.regions,
                       table1=pd.read_csv(inputs.table1),
                       verification=pd.read_csv(inputs.verification[0]) if inputs.verification else None,
                       thresholds_at_far=thresholds, calibration_folds=p.calibration_folds)

@@ -17,9 +17,8 @@ with job_logging(snakemake.log[0]) as log:
                                          inputs[f"{split}_occlusion_masks"][i]) for i, probe in enumerate(probes)]
                   for split, probes in p.probes.items()}
     embedder = Embedder.load(inputs.weights, inputs.metrics, p.precision, MethodSettings(**p.method), gallery_maps)
-    table = percentile_sweep(embedder, gallery_maps, gallery_labels,
-                             load_mean_masks(inputs.mean_masks), read_json(inputs.regions), probe_sets, p.percentiles,
-                             p.overlap_threshold)
+    table = percentile_sweep(embedder, gallery_maps, gallery_labels, load_mean_masks(inputs.mean_masks, p.regions),
+                             read_json(inputs.regions), probe_sets, p.percentiles, p.overlap_threshold)
     for (split, percentile), rows in table.groupby(["split", "percentile"]):
         log.info("%s, percentile %g: mean rank-1 %.4f, %.0f%% kept", split, percentile, rows["rank1"].mean(),
                  100 * rows["kept_share"].mean())

@@ -35,8 +35,8 @@ from occlusion_fr.method.embedding import MaskedGallery
 from occlusion_fr.method.layout import MaskingLayout
 from occlusion_fr.method.models import FaceModels
 from occlusion_fr.method.selection import NO_FDM, Selection, group_rows
-from occlusion_fr.models.data import load_images
-from occlusion_fr.occlusions.renderers import Renderer, render_crops
+from occlusion_fr.models.data import load_images, render_crops
+from occlusion_fr.occlusions.renderers import Renderer
 
 log = logging.getLogger(__name__)
 CLEAN = "clean"

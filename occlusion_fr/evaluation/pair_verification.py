@@ -29,8 +29,8 @@ from occlusion_fr.method.embedding import Embedder, MethodSettings
 from occlusion_fr.method.layout import MaskingLayout
 from occlusion_fr.method.models import FaceModels, RunFiles
 from occlusion_fr.method.selection import NO_FDM
-from occlusion_fr.models.data import load_images
-from occlusion_fr.occlusions.renderers import Renderer, render_crops
+from occlusion_fr.models.data import load_images, render_crops
+from occlusion_fr.occlusions.renderers import Renderer
 from occlusion_fr.unusable import require_usable
 
 log = logging.getLogger(__name__)

@@ -29,8 +29,8 @@ from occlusion_fr.evaluation.open_set import protocol
 from occlusion_fr.evaluation.pair_verification import CLEAN, usable_pairs
 from occlusion_fr.markdown import markdown_table
 from occlusion_fr.method.selection import NO_FDM
-from occlusion_fr.models.data import load_images
-from occlusion_fr.occlusions.renderers import Renderer, render_crops
+from occlusion_fr.models.data import load_images, render_crops
+from occlusion_fr.occlusions.renderers import Renderer
 
 log = logging.getLogger(__name__)
 BATCH = 256  # faces per call of the batched API: bounds memory, not results

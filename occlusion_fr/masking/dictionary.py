@@ -45,6 +45,11 @@ def load_mask_dictionary(paths) -> dict[str, np.ndarray]:
     return {Path(path).stem: np.load(path, allow_pickle=False) for path in paths}
 
 
-def load_mean_masks(paths) -> dict[str, np.ndarray]:
-    """A layout's mean masks (averaged generator outputs) by region, from ``{region}_mean_mask.npy``."""
-    return {Path(path).stem.removesuffix("_mean_mask"): np.load(path, allow_pickle=False) for path in paths}
+def mean_mask_file(folder, region: str) -> Path:
+    """A region's mean mask (averaged generator outputs) in its layout's generator folder."""
+    return Path(folder) / f"{region}_mean_mask.npy"
+
+
+def load_mean_masks(folder, regions) -> dict[str, np.ndarray]:
+    """A layout's mean masks by region, from its generator folder."""
+    return {region: np.load(mean_mask_file(folder, region), allow_pickle=False) for region in regions}

@@ -10,12 +10,19 @@ Both masked maps go through the frozen embedding and LMCL head:
 The classification term keeps the elements that identify people; the difference term
 pushes the elements the block corrupts towards zero. Selection uses the validation loss,
 which combines both (the paper trains "until the validation accuracy and MAE stagnate").
+
+A layout's generators train in one job (:func:`train_layout_generators`), one region after the
+other: the job loads the base CNN, the cached clean maps and the crops once, each region keeps
+its own seed, checkpoint folder and outputs, so the results are those of one job per region
+without its start-up cost (imports, model and data loading: most of a small run's time).
 """
 
 from __future__ import annotations
 
 import logging
 import zlib
+from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -23,7 +30,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from occlusion_fr.io import fingerprint
 from occlusion_fr.models.base_cnn import BaseCNN
+from occlusion_fr.models.checkpoints import Checkpointer, data_digest
 from occlusion_fr.models.data import load_images
 from occlusion_fr.models.epochs import optimisation_step, train_epochs
 from occlusion_fr.models.features import feature_maps
@@ -103,11 +112,28 @@ def _run_epoch(base, generator, pairs, settings, device: Device, optimiser=None,
             "accuracy": totals["correct"] / n}
 
 
-def train_mask_generator(base: BaseCNN, train_pairs, val_pairs, settings: dict, seed: int,
-                         device: Device) -> dict:
+class _Shuffle:
+    """The training order's random stream, checkpointed with the training (a resumed training
+    draws the batches the uninterrupted one would have)."""
+
+    def __init__(self, seed: int):
+        self.generator = torch.Generator().manual_seed(seed)
+
+    def state_dict(self) -> dict:
+        return {"state": self.generator.get_state()}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.generator.set_state(state["state"])
+
+
+def train_mask_generator(base: BaseCNN, train_pairs, val_pairs, settings: dict, seed: int, device: Device,
+                         checkpoint_dir) -> dict:
     """Train one generator on (clean maps, occluded maps, labels) pairs; keep the weights with
-    the lowest validation loss. Returns the record: history, best epoch, generator."""
+    the lowest validation loss. ``checkpoint_dir`` holds its resumable checkpoint
+    (occlusion_fr.models.checkpoints). Returns the record: history, best epoch, generator."""
     seed_everything(seed)
+    run = Checkpointer(checkpoint_dir, {"settings": fingerprint({"settings": settings, "seed": seed}),
+                                        "data": data_digest(*train_pairs, *val_pairs)})
     # float32 maps in the default memory format train 1.2-1.3x faster than bf16 maps cast per
     # batch to channels_last (occlusion_fr_tooling/mask_generator_throughput.py; the values are the same).
     train_pairs, val_pairs = ((device.hold(clean.float()), device.hold(occluded.float()), device.hold(labels))
@@ -115,32 +141,31 @@ def train_mask_generator(base: BaseCNN, train_pairs, val_pairs, settings: dict, 
     generator = MaskGenerator(base.map_shape[0], settings["kernel_size"]).to(device.device)
     optimiser = torch.optim.Adam(generator.parameters(), lr=settings["lr"])
     stopper = EarlyStopping(settings["patience"])
-    best_weights = None
-    shuffle = torch.Generator().manual_seed(seed)
+    shuffle = _Shuffle(seed)
+    parts_of_run = {"model": generator, "optimiser": optimiser, "stopper": stopper, "shuffle": shuffle}
     scaler = device.grad_scaler()
-
-    def keep_best(epoch: int, history: list[dict], improved: bool) -> None:
-        nonlocal best_weights
-        if improved:
-            best_weights = {k: v.detach().cpu().clone() for k, v in generator.state_dict().items()}
 
     def validate() -> tuple[float, dict]:
         val = _run_epoch(base, generator, val_pairs, settings, device)
         return -val["loss"], {f"val_{k}": v for k, v in val.items()}
 
-    history = train_epochs(
-        stopper, settings["max_epochs"],
-        lambda epoch: {f"train_{k}": v for k, v in
-                       _run_epoch(base, generator, train_pairs, settings, device, optimiser, shuffle,
-                                                  scaler).items()},
-        validate, after_epoch=keep_best,
-        describe=lambda h: (f"train loss {h['train_loss']:.4f} (cls {h['train_classification']:.4f}, MAE "
-                            f"{h['train_mae']:.4f}, acc {h['train_accuracy']:.3f}); val loss {h['val_loss']:.4f} "
-                            f"(cls {h['val_classification']:.4f}, MAE {h['val_mae']:.4f}, acc {h['val_accuracy']:.3f})"))
-    if best_weights is None:
-        raise ValueError(f"mask generator: the validation loss was never finite over {len(history)} epochs "
-                         "(check the base CNN's feature maps and mask_generator.lr)")
-    generator.load_state_dict(best_weights)
+    with run:
+        history, start_epoch = run.resume_into(parts_of_run)
+        history = train_epochs(
+            stopper, settings["max_epochs"],
+            lambda epoch: {f"train_{k}": v for k, v in
+                           _run_epoch(base, generator, train_pairs, settings, device, optimiser, shuffle.generator,
+                                      scaler).items()},
+            validate, start_epoch=start_epoch, history=history,
+            after_epoch=lambda epoch, history, improved: run.save(parts_of_run, history, epoch, improved),
+            describe=lambda h: (f"train loss {h['train_loss']:.4f} (cls {h['train_classification']:.4f}, MAE "
+                                f"{h['train_mae']:.4f}, acc {h['train_accuracy']:.3f}); val loss {h['val_loss']:.4f} "
+                                f"(cls {h['val_classification']:.4f}, MAE {h['val_mae']:.4f}, acc "
+                                f"{h['val_accuracy']:.3f})"))
+        if run.best_weights is None:
+            raise ValueError(f"mask generator: the validation loss was never finite over {len(history)} epochs "
+                             "(check the base CNN's feature maps and mask_generator.lr)")
+        run.load_best_into(generator)
     return {"history": history, "best_epoch": stopper.best_epoch + 1, "val_loss": -stopper.best,
             "val_accuracy": history[stopper.best_epoch]["val_accuracy"],
             "val_mae": history[stopper.best_epoch]["val_mae"], "generator": generator}
@@ -164,10 +189,19 @@ def mean_mask(generator: MaskGenerator, clean: torch.Tensor, occluded: torch.Ten
     return (total / len(clean)).numpy().astype(np.float32)
 
 
+def split_crops(blocks: pd.DataFrame, split: str, crops_dir) -> tuple[dict[str, int], torch.Tensor]:
+    """The crops of the ``split`` images that have blocks, loaded once for all of a layout's
+    regions: (position by crop file name, uint8 crops (N, 3, H, W))."""
+    names = list(dict.fromkeys(blocks.loc[blocks["split"] == split, "crop"]))
+    return {name: i for i, name in enumerate(names)}, load_images(crops_dir, names, desc=f"{split} crops")
+
+
 def region_pairs(model: BaseCNN, blocks: pd.DataFrame, split: str, region: str, clean_names: np.ndarray,
-                 clean_maps: torch.Tensor, crops_dir, identities: list[str], device: Device):
+                 clean_maps: torch.Tensor, crops: tuple[dict[str, int], torch.Tensor], identities: list[str],
+                 device: Device):
     """(clean maps, occluded maps, labels) for the ``split`` images of one region's blocks:
-    the clean maps come from the shared cache, the occluded ones are computed here."""
+    the clean maps come from the shared cache, the occluded ones are computed here from
+    ``crops`` (:func:`split_crops`)."""
     rows = blocks[(blocks["split"] == split) & (blocks["region"] == region)].reset_index(drop=True)
     if rows.empty:
         raise ValueError(f"no {split} blocks for region {region!r}")
@@ -176,8 +210,33 @@ def region_pairs(model: BaseCNN, blocks: pd.DataFrame, split: str, region: str, 
     if missing:
         raise ValueError(f"{len(missing)} {split} images have blocks but no cached feature map, e.g. {missing[0]}")
     label_of = {name: i for i, name in enumerate(identities)}
-    occluded = feature_maps(model, block_images(load_images(crops_dir, rows["crop"], desc=f"{split} crops"), rows),
-                            device)
+    crop_position, crop_pixels = crops
+    region_crops = crop_pixels[torch.as_tensor([crop_position[name] for name in rows["crop"]])]
+    occluded = feature_maps(model, block_images(region_crops, rows), device)
     clean = clean_maps[torch.as_tensor([position[name] for name in rows["image"]])]
     labels = torch.tensor([label_of[name] for name in rows["identity"]])
     return clean, occluded, labels
+
+
+def train_layout_generators(base: BaseCNN, identities: list[str], blocks: pd.DataFrame, clean_maps: dict, crops_dir,
+                            layout: str, regions: list[str], settings: dict, seed: int, device: Device,
+                            checkpoints_dir) -> Iterator[tuple[str, dict, MaskGenerator, np.ndarray]]:
+    """Train the generator of each of a layout's ``regions`` in turn; yield (region, record,
+    generator, mean mask) as each finishes. ``clean_maps``: split -> (names, cached clean maps)
+    for train and val; ``seed``: the run seed (each region derives its own, :func:`region_seed`);
+    each region checkpoints in ``checkpoints_dir / region``."""
+    crops = {split: split_crops(blocks, split, crops_dir) for split in ("train", "val")}
+    for region in regions:
+        pairs = {split: region_pairs(base, blocks, split, region, *clean_maps[split], crops[split], identities, device)
+                 for split in ("train", "val")}
+        own_seed = region_seed(seed, layout, region)
+        log.info("%s/%s: %d training, %d validation pairs (seed %d)", layout, region, len(pairs["train"][2]),
+                 len(pairs["val"][2]), own_seed)
+        record = train_mask_generator(base, pairs["train"], pairs["val"], settings, own_seed, device,
+                                      Path(checkpoints_dir) / region)
+        generator = record.pop("generator")
+        mean = mean_mask(generator, pairs["train"][0], pairs["train"][1], device)
+        log.info("%s/%s: mean mask over %d training pairs: min %.3f, median %.3f, max %.3f", layout, region,
+                 len(pairs["train"][2]), mean.min(), np.median(mean), mean.max())
+        yield region, {"seed": own_seed, "train_pairs": len(pairs["train"][2]), "val_pairs": len(pairs["val"][2]),
+                       **record}, generator, mean

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 import logging
 import time
 from pathlib import Path
@@ -32,17 +31,15 @@ from occlusion_fr.models.training import load_weights, save_checkpoint
 log = logging.getLogger(__name__)
 
 
-def fingerprint(settings: dict) -> str:
-    """Identifies a configuration, so a checkpoint is only resumed by the run that wrote it."""
-    return hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode()).hexdigest()[:16]
-
-
 def data_digest(*tensors: torch.Tensor) -> str:
     """Digest of the training data itself: files rewritten under the same names (a moved
     occlusion, another crop margin) must not resume a checkpoint trained on the old ones."""
     digest = hashlib.sha256()
     for tensor in tensors:
-        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+        tensor = tensor.detach().cpu().contiguous()
+        if tensor.dtype == torch.bfloat16:  # numpy has no bfloat16: digest the raw words
+            tensor = tensor.view(torch.int16)
+        digest.update(tensor.numpy().tobytes())
     return digest.hexdigest()[:16]
 
 

@@ -1,15 +1,21 @@
-"""Crops in memory as uint8 tensors, and batch augmentation on tensors."""
+"""Crops in memory as uint8 tensors, occluded copies of them, and batch augmentation on tensors."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import torch
 from tqdm import tqdm
 
 from occlusion_fr import CROP_HEIGHT, CROP_WIDTH
 from occlusion_fr.io import read_rgb
+from occlusion_fr.occlusions.geometry import UnusableFace
+from occlusion_fr.occlusions.renderers import Renderer
+
+log = logging.getLogger(__name__)
 
 
 def load_images(folder, names, desc: str = "load") -> torch.Tensor:
@@ -53,3 +59,23 @@ def augment(images: torch.Tensor, generator: torch.Generator, max_shift: int = 6
     grey = images.mean(dim=1, keepdim=True)
     images = (images - grey) * saturation + grey
     return images.clamp_(-1, 1)
+
+
+def render_crops(rows: pd.DataFrame, crops: torch.Tensor, renderer: Renderer, draw: int = 0
+                 ) -> tuple[torch.Tensor, np.ndarray | None, np.ndarray]:
+    """(occluded crops of the rows the renderer could use, their exact masks as boolean (N, H, W)
+    or None where the renderer knows none, which rows those are); ``crops`` (N, 3, H, W) uint8;
+    ``draw`` as in ``Renderer.__call__``."""
+    occluded, exact, usable = [], [], np.zeros(len(rows), dtype=bool)
+    for position, row in enumerate(rows.itertuples(index=False)):
+        try:
+            image, mask, _ = renderer(row, np.ascontiguousarray(crops[position].permute(1, 2, 0).numpy()), draw)
+        except UnusableFace as reason:
+            log.debug("%s: %s not occluded: %s", renderer.name, row.image, reason)
+            continue
+        occluded.append(torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1))
+        exact.append(None if mask is None else np.asarray(mask) > 0)
+        usable[position] = True
+    stacked = torch.stack(occluded) if occluded else torch.zeros(0, *crops.shape[1:], dtype=torch.uint8)
+    known = exact and all(m is not None for m in exact)
+    return stacked, np.stack(exact) if known else None, usable

@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 import torch
 
-from occlusion_fr.occlusions.renderers import Renderer, render_crops
+from occlusion_fr.models.data import render_crops
+from occlusion_fr.occlusions.renderers import Renderer
 
 
 @dataclass

@@ -15,14 +15,14 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
+from occlusion_fr.io import fingerprint
 from occlusion_fr.metrics import rank_k_accuracy
 from occlusion_fr.models.base_cnn import BaseCNN
-from occlusion_fr.models.checkpoints import Checkpointer, data_digest, fingerprint
+from occlusion_fr.models.checkpoints import Checkpointer, data_digest
 from occlusion_fr.models.data import augment, load_images, normalise
 from occlusion_fr.models.epochs import optimisation_step, train_epochs
 from occlusion_fr.models.occluders import TrainingOccluders, occluded_share
 from occlusion_fr.models.training import Device, EarlyStopping, choose_device, seed_everything
-from occlusion_fr.occlusions.renderers import renderer_spec
 
 log = logging.getLogger(__name__)
 ARCHITECTURE_KEYS = ("output_stride", "head", "embedding_size", "dropout", "scale", "margin", "visible_rows")
@@ -32,20 +32,6 @@ def architecture(settings: dict) -> dict:
     """BaseCNN's arguments; a key left out of the settings (visible_rows of a whole-face model)
     takes BaseCNN's default, so weights recorded before the key existed still load."""
     return {key: settings[key] for key in ARCHITECTURE_KEYS if key in settings}
-
-
-def training_settings(config: dict, dataset: str) -> dict:
-    """The base CNN's settings from a validated pipeline config. Visible rows (other than the
-    whole crop) and occluders (rate > 0, with their occlusions' renderer specs) enter only when
-    used, so that a run without them keeps its fingerprint, and Snakemake its outputs."""
-    base = config["base_cnn"]
-    settings = {key: value for key, value in base.items() if key not in ("occluders", "visible_rows")}
-    if list(base["visible_rows"]) != [0, 1]:
-        settings["visible_rows"] = base["visible_rows"]
-    if base["occluders"]["rate"] > 0:
-        settings["occluders"] = {**base["occluders"], "specs": {
-            name: renderer_spec(config["occlusions"][name]) for name in base["occluders"]["occlusions"]}}
-    return {**settings, "max_epochs": config["datasets"][dataset]["max_epochs"]["base_cnn"]}
 
 
 @torch.no_grad()

@@ -19,8 +19,9 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
+from occlusion_fr.io import fingerprint
 from occlusion_fr.markdown import markdown_table
-from occlusion_fr.models.checkpoints import Checkpointer, data_digest, fingerprint
+from occlusion_fr.models.checkpoints import Checkpointer, data_digest
 from occlusion_fr.models.data import load_images, load_masks, normalise
 from occlusion_fr.models.epochs import optimisation_step, train_epochs
 from occlusion_fr.models.segmenter import build_segmenter, predict

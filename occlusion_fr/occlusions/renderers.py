@@ -9,14 +9,12 @@ occlude. Factories may carry ``problems`` (files found but unusable) for the ski
 
 from __future__ import annotations
 
-import logging
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import torch
 
 from occlusion_fr.crop import box_to_crop, crop_image
 from occlusion_fr.io import read_rgb
@@ -27,7 +25,6 @@ from occlusion_fr.occlusions.geometry import UnusableFace, face_frame
 from occlusion_fr.occlusions.overlay import fill_boxes, jpeg_round_trip
 from occlusion_fr.occlusions.sunglasses import render_sunglasses
 
-log = logging.getLogger(__name__)
 
 NO_PROBLEMS = pd.DataFrame(columns=["file", "reason"])
 
@@ -156,23 +153,3 @@ class Renderer:
         """``draw`` > 0 gives further independent renders of the same image (training variety)."""
         stream = self.name if draw == 0 else f"{self.name}#{draw}"
         return self.render(row, crop, image_rng(self.seed, stream, row.image))
-
-
-def render_crops(rows: pd.DataFrame, crops: torch.Tensor, renderer: Renderer, draw: int = 0
-                 ) -> tuple[torch.Tensor, np.ndarray | None, np.ndarray]:
-    """(occluded crops of the rows the renderer could use, their exact masks as boolean (N, H, W)
-    or None where the renderer knows none, which rows those are); ``crops`` (N, 3, H, W) uint8;
-    ``draw`` as in ``Renderer.__call__``."""
-    occluded, exact, usable = [], [], np.zeros(len(rows), dtype=bool)
-    for position, row in enumerate(rows.itertuples(index=False)):
-        try:
-            image, mask, _ = renderer(row, np.ascontiguousarray(crops[position].permute(1, 2, 0).numpy()), draw)
-        except UnusableFace as reason:
-            log.debug("%s: %s not occluded: %s", renderer.name, row.image, reason)
-            continue
-        occluded.append(torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1))
-        exact.append(None if mask is None else np.asarray(mask) > 0)
-        usable[position] = True
-    stacked = torch.stack(occluded) if occluded else torch.zeros(0, *crops.shape[1:], dtype=torch.uint8)
-    known = exact and all(m is not None for m in exact)
-    return stacked, np.stack(exact) if known else None, usable
